@@ -1,0 +1,107 @@
+"""The one way condauv runs an external program: logged, captured, and explained on failure."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from condauv.errors import ProcessError
+
+__all__ = ["Completed", "run"]
+
+log = logging.getLogger("condauv.process")
+
+_SECRET_FLAGS = ("--index-url", "--extra-index-url", "--find-links", "-i")
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    """What a finished program left behind."""
+
+    command: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _mask(argument: str) -> str:
+    """Hide credentials in URLs (``https://user:token@host``) before a command is logged."""
+    if "://" in argument and "@" in argument.split("://", 1)[1].split("/", 1)[0]:
+        scheme, rest = argument.split("://", 1)
+        return f"{scheme}://****@{rest.split('@', 1)[1]}"
+    return argument
+
+
+def describe(command: Sequence[str | os.PathLike[str]]) -> str:
+    """A command as a person would type it, with secrets masked."""
+    return shlex.join(_mask(os.fspath(part)) for part in command)
+
+
+def run(
+    command: Sequence[str | os.PathLike[str]],
+    *,
+    what: str,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+    hint: str | None = None,
+) -> Completed:
+    """Run ``command``, capture its output, and raise :class:`ProcessError` when it fails.
+
+    ``what`` names the step for a person ("uv resolves the PyPI side"); it starts the error
+    message. ``env`` entries are added to the current environment.
+    """
+    argv = [os.fspath(part) for part in command]
+    log.debug("running: %s", describe(argv))
+    full_env = None if env is None else {**os.environ, **env}
+    try:
+        proc = subprocess.run(argv, cwd=cwd, env=full_env, capture_output=True, text=True, check=False)
+    except FileNotFoundError as exc:
+        raise ProcessError(
+            f"{what}: cannot run {argv[0]!r} ({exc.strerror})",
+            command=argv,
+            returncode=127,
+            hint=hint or f"install {Path(argv[0]).name} or put it on PATH",
+        ) from exc
+    completed = Completed(argv, proc.returncode, proc.stdout, proc.stderr)
+    if proc.stderr:
+        log.debug("stderr of %s:\n%s", Path(argv[0]).name, proc.stderr.rstrip())
+    if check and proc.returncode != 0:
+        raise ProcessError(
+            f"{what} failed (exit {proc.returncode}): {last_line(proc.stderr or proc.stdout)}",
+            command=argv,
+            returncode=proc.returncode,
+            stdout=proc.stdout,
+            stderr=proc.stderr,
+            hint=hint or "add -v to see the full command and its output",
+        )
+    return completed
+
+
+def last_line(text: str) -> str:
+    """The last non-empty line of a program's output: usually the one that says what went wrong."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
+
+
+def call(
+    command: Sequence[str | os.PathLike[str]], *, what: str, env: Mapping[str, str] | None = None
+) -> int:
+    """Run ``command`` attached to this terminal (stdin/stdout/stderr passed through)."""
+    argv = [os.fspath(part) for part in command]
+    log.debug("running (attached): %s", describe(argv))
+    full_env = None if env is None else {**os.environ, **env}
+    try:
+        return subprocess.call(argv, env=full_env)
+    except FileNotFoundError as exc:
+        raise ProcessError(
+            f"{what}: cannot run {argv[0]!r} ({exc.strerror})",
+            command=argv,
+            returncode=127,
+            hint=f"install {Path(argv[0]).name} or put it on PATH",
+        ) from exc

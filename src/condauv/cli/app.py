@@ -1,0 +1,83 @@
+"""Argument parsing and dispatch; every command lives in ``condauv.cli.commands``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from condauv import __version__
+from condauv.cli.commands import COMMANDS
+from condauv.cli.output import Output
+from condauv.errors import CondauvError
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors in condauv's one-line-plus-hint form and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        Output().error(f"{self.prog}: {message}", f"run `{self.prog} --help` for the options")
+        raise SystemExit(2)
+
+
+def _common() -> _Parser:
+    common = _Parser(add_help=False)
+    common.add_argument("-v", "--verbose", action="count", default=0, help="more output (-vv: debug)")
+    common.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    common.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    common.add_argument("--manifest", type=Path, help="the condauv.toml to use (default: search upward)")
+    common.add_argument("--prefix", type=Path, help="the environment to act on (default: .condauv/env)")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = _Parser(
+        prog="condauv",
+        description="One manifest, one lock, one environment: conda packages by py-rattler, PyPI by uv.",
+        epilog="Every command takes -v/-q, --json, --manifest PATH and --prefix DIR after its name.",
+    )
+    parser.add_argument("--version", action="version", version=f"condauv {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, module in COMMANDS.items():
+        command = sub.add_parser(name, help=module.HELP, description=module.HELP, parents=[common])
+        module.add_arguments(command, common)
+        command.set_defaults(handler=module.handle)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run condauv with ``argv``; returns the exit code (tests call this in-process)."""
+    args = build_parser().parse_args(argv)
+    out = Output(json_mode=args.json, quiet=args.quiet, verbose=args.verbose)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose >= 2 else logging.INFO if args.verbose else logging.WARNING,
+        format="%(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    if args.command is None:
+        build_parser().print_help(sys.stderr)
+        return 2
+    try:
+        code: int = args.handler(args, out)
+    except CondauvError as exc:
+        if args.verbose:
+            traceback.print_exc()
+        out.error(exc.message, exc.hint)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        out.error("interrupted", None)
+        return 130
+    except Exception as exc:  # a bug, or a failure we did not anticipate
+        if args.verbose:
+            traceback.print_exc()
+        out.error(f"unexpected {type(exc).__name__}: {exc}", "add -v for the traceback, and report it")
+        return 1
+    return code

@@ -1,0 +1,21 @@
+"""One module per command, each with HELP, ``add_arguments`` and ``handle``."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from condauv.cli.commands import add, channel, demo, init, list_, lock, remove, run, sync
+
+__all__ = ["COMMANDS"]
+
+COMMANDS: dict[str, ModuleType] = {
+    "init": init,
+    "add": add,
+    "remove": remove,
+    "lock": lock,
+    "sync": sync,
+    "list": list_,
+    "run": run,
+    "demo": demo,
+    "channel": channel,
+}

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import argparse
+
+from condauv.cli.commands._shared import load_project
+from condauv.cli.output import Output
+from condauv.sync.locking import lock
+
+HELP = "solve both sides and write condauv.lock"
+
+
+def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    parser.add_argument("--offline", action="store_true", help="use only what is cached")
+
+
+def handle(args: argparse.Namespace, out: Output) -> int:
+    project = load_project(args)
+    result = lock(project, offline=args.offline)
+    if out.json_mode:
+        out.data(
+            {
+                "lock": str(project.lock_path),
+                "changed": result.changed,
+                "conda": len(result.lock.conda),
+                "pypi": len(result.lock.pypi),
+            }
+        )
+    out.info(
+        f"{'wrote' if result.changed else 'unchanged'} {project.lock_path.name}: "
+        f"{len(result.lock.conda)} conda, {len(result.lock.pypi)} pypi packages"
+    )
+    return 0

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import argparse
+
+from condauv.cli.commands._shared import load_project, report_sync
+from condauv.cli.output import Output
+from condauv.sync.changes import remove
+
+HELP = "remove packages from the manifest, then lock and sync"
+
+
+def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    parser.add_argument("names", nargs="+", metavar="NAME")
+    parser.add_argument("--no-sync", action="store_true", help="lock, but leave the environment as it is")
+    parser.add_argument("--offline", action="store_true", help="use only what is cached")
+
+
+def handle(args: argparse.Namespace, out: Output) -> int:
+    result = remove(load_project(args), args.names, no_sync=args.no_sync, offline=args.offline)
+    if result.sync is not None:
+        report_sync(out, result.sync)
+    elif out.json_mode:
+        out.data({"removed": args.names, "synced": False})
+    out.info(f"removed {', '.join(args.names)}")
+    return 0

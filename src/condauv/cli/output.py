@@ -1,0 +1,47 @@
+"""How the CLI talks: messages on stderr, data on stdout, JSON when asked. rich is loaded lazily."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["Output"]
+
+
+class Output:
+    def __init__(self, *, json_mode: bool = False, quiet: bool = False, verbose: int = 0) -> None:
+        self.json_mode = json_mode
+        self.quiet = quiet
+        self.verbose = verbose
+
+    def _color(self) -> bool:
+        return sys.stderr.isatty() and "NO_COLOR" not in __import__("os").environ
+
+    def info(self, message: str) -> None:
+        """A progress or result line for a person (stderr; silent with -q or --json)."""
+        if not self.quiet and not self.json_mode:
+            print(message, file=sys.stderr)
+
+    def error(self, message: str, hint: str | None) -> None:
+        red, yellow, reset = ("\033[31;1m", "\033[33m", "\033[0m") if self._color() else ("", "", "")
+        print(f"{red}error{reset}: {message}", file=sys.stderr)
+        if hint:
+            print(f"{yellow}hint{reset}: {hint}", file=sys.stderr)
+
+    def data(self, payload: Any) -> None:
+        """Machine-readable output on stdout."""
+        print(json.dumps(payload, indent=2, sort_keys=False))
+
+    def table(self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        """A table on stdout (plain when stdout is not a terminal)."""
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title, show_edge=False, header_style="bold", pad_edge=False)
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160).print(table)

@@ -1,0 +1,1 @@
+"""The conda side: py-rattler, embedded. Solving, installing, channels, and reading prefixes."""

@@ -1,0 +1,294 @@
+"""condauv's only door to py-rattler's async API: every ``await`` on rattler happens here.
+
+Importing rattler costs ~80 ms, so this module is imported lazily, only by commands that
+solve, install, index or activate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import Coroutine, Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlparse
+
+import rattler
+import rattler.index
+from rattler import (
+    BuildString,
+    Channel,
+    Gateway,
+    GenericVirtualPackage,
+    PackageName,
+    PackageRecord,
+    RepoDataRecord,
+    Subdir,
+    Version,
+    VirtualPackage,
+)
+from rattler.exceptions import SolverError
+
+from condauv import paths
+from condauv.errors import CondauvError, SolveError, UserError
+from condauv.lock.model import CondaPackage
+from condauv.platforms import current_subdir, target_glibc
+
+__all__ = [
+    "activation_script",
+    "index_channel",
+    "install",
+    "names_in_channels",
+    "read_provided_distributions",
+    "record_to_package",
+    "solve",
+]
+
+T = TypeVar("T")
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def index_channel(channel_dir: Path) -> None:
+    """Write ``repodata.json`` for every subdir of a local channel folder."""
+    _run(rattler.index.index_fs(channel_dir, write_zst=False, write_shards=False))
+
+
+def _gateway() -> Gateway:
+    return Gateway(cache_dir=paths.repodata_cache_dir(), show_progress=False)
+
+
+def _channels(urls: Sequence[str]) -> list[Channel]:
+    return [Channel(url) for url in urls]
+
+
+def virtual_packages(subdir: str) -> list[GenericVirtualPackage]:
+    """This machine's virtual packages for its own subdir (``CONDA_OVERRIDE_*`` honoured);
+    for another subdir, the baseline a lock for it promises (glibc 2.28, macOS 11, ...)."""
+    if subdir == current_subdir():
+        return [vp.into_generic() for vp in VirtualPackage.detect()]
+    arch = {"64": "x86_64", "aarch64": "aarch64", "arm64": "arm64", "ppc64le": "ppc64le"}
+    base: list[tuple[str, str]] = [("__archspec", "1")]
+    if subdir.startswith("linux"):
+        major, minor = target_glibc()
+        base += [("__unix", "0"), ("__linux", "5.10"), ("__glibc", f"{major}.{minor}")]
+    elif subdir.startswith("osx"):
+        base += [("__unix", "0"), ("__osx", "13.0" if subdir == "osx-arm64" else "11.0")]
+    else:
+        base += [("__win", "0")]
+    if os.environ.get("CONDA_OVERRIDE_CUDA"):
+        base.append(("__cuda", os.environ["CONDA_OVERRIDE_CUDA"]))
+    build = arch.get(subdir.split("-", 1)[1], "0")
+    return [
+        GenericVirtualPackage(
+            PackageName(name), Version(version), BuildString(build if name == "__archspec" else "0")
+        )
+        for name, version in base
+    ]
+
+
+def _fail_on_channel(exc: Exception, urls: Sequence[str]) -> CondauvError:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return UserError(
+        f"cannot read the conda channels ({', '.join(urls)}): {text}",
+        hint="check the channel names and your network; a local channel must be indexed",
+    )
+
+
+def names_in_channels(urls: Sequence[str], subdirs: Sequence[str], names: Iterable[str]) -> set[str]:
+    """Which of ``names`` the channels have (for any of ``subdirs`` or noarch)."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return set()
+
+    async def query() -> set[str]:
+        result = await _gateway().query(
+            _channels(urls),
+            [Subdir(s) for s in (*subdirs, "noarch")],
+            [rattler.MatchSpec(n) for n in wanted],
+            recursive=False,
+        )
+        return {rec.name.normalized for records in result for rec in records}
+
+    try:
+        return _run(query())
+    except Exception as exc:  # rattler raises many exception types for I/O
+        raise _fail_on_channel(exc, urls) from exc
+
+
+def solve(
+    urls: Sequence[str],
+    specs: Sequence[str],
+    subdir: str,
+    *,
+    locked: Sequence[CondaPackage] = (),
+) -> list[RepoDataRecord]:
+    """Solve ``specs`` for ``subdir``; ``locked`` packages are preferred to keep a lock stable."""
+    try:
+        match_specs = [rattler.MatchSpec(spec) for spec in specs]
+    except Exception as exc:
+        raise SolveError(f"invalid conda spec: {exc}", hint='write it like "numpy >=1.26"') from None
+
+    async def go() -> list[RepoDataRecord]:
+        return await rattler.solve(
+            _channels(urls),
+            match_specs,
+            gateway=_gateway(),
+            platforms=[Subdir(subdir), Subdir("noarch")],
+            virtual_packages=virtual_packages(subdir),
+            locked_packages=[package_to_record(p) for p in locked],
+        )
+
+    try:
+        return _run(go())
+    except SolverError as exc:
+        raise _explain_solver_error(str(exc), specs, subdir) from None
+    except Exception as exc:
+        raise _fail_on_channel(exc, urls) from exc
+
+
+def _explain_solver_error(text: str, specs: Sequence[str], subdir: str) -> SolveError:
+    lines = [line.strip(" │├└─") for line in text.splitlines()]
+    lines = [line for line in lines if line and not line.startswith("Cannot solve the request")]
+    missing = re.search(r"[Nn]o candidates were found for ([^\s.]+)", text)
+    if missing:
+        name = missing.group(1).split()[0].strip("'\"")
+        return SolveError(
+            f"no conda package {name!r} in the configured channels for {subdir}",
+            hint="check the name and the channels, or move it to [pypi-dependencies]",
+        )
+    summary = "; ".join(lines[:6])
+    return SolveError(
+        f"the conda specs cannot be satisfied together for {subdir} ({', '.join(specs)}): {summary}",
+        hint="relax one of the clashing specs named above",
+    )
+
+
+def record_to_package(record: RepoDataRecord, platform: str, **extra: Any) -> CondaPackage:
+    """The lock's view of a solved record."""
+    noarch = record.noarch
+    noarch_name = None if noarch.none else ("python" if noarch.python else "generic")
+    return CondaPackage(
+        platform=platform,
+        name=record.name.normalized,
+        version=str(record.version),
+        build=str(record.build),
+        build_number=record.build_number,
+        subdir=str(record.subdir),
+        channel=str(record.channel),
+        url=record.url,
+        sha256=record.sha256.hex() if record.sha256 else "",
+        md5=record.md5.hex() if record.md5 else None,
+        size=record.size,
+        noarch=noarch_name,
+        depends=tuple(record.depends),
+        constrains=tuple(record.constrains),
+        python_site_packages_path=record.python_site_packages_path,
+        **extra,
+    )
+
+
+def package_to_record(package: CondaPackage) -> RepoDataRecord:
+    """A locked package as a record rattler installs without solving."""
+    record = PackageRecord(
+        name=package.name,
+        version=package.version,
+        build=BuildString.new_unchecked(package.build),
+        build_number=package.build_number,
+        subdir=package.subdir,
+        noarch=package.noarch,  # type: ignore[arg-type]
+        depends=list(package.depends),
+        constrains=list(package.constrains),
+        sha256=bytes.fromhex(package.sha256),
+        md5=bytes.fromhex(package.md5) if package.md5 else None,
+        size=package.size,
+        python_site_packages_path=package.python_site_packages_path,
+    )
+    return RepoDataRecord(record, package.file_name, package.url, package.channel)
+
+
+def install(packages: Sequence[CondaPackage], prefix: Path, *, requested: Sequence[str] = ()) -> None:
+    """Make the prefix's conda side exactly ``packages`` (rattler diffs against conda-meta)."""
+    records = [package_to_record(p) for p in packages]
+    specs = [rattler.MatchSpec(s) for s in requested]
+
+    async def go() -> None:
+        await rattler.install(
+            records,
+            target_prefix=prefix,
+            cache_dir=paths.conda_pkgs_dir(),
+            show_progress=False,
+            execute_link_scripts=False,
+            requested_specs=specs or None,
+        )
+
+    try:
+        _run(go())
+    except Exception as exc:
+        raise CondauvError(
+            f"installing the conda packages into {prefix} failed: {exc}",
+            hint="check the channel and the disk; `condauv sync` can be run again",
+        ) from exc
+
+
+_DIST_DIR = re.compile(r"(?:^|/)site-packages/([^/]+)\.(dist-info|egg-info)(?:/|$)")
+
+
+def distributions_in_paths(paths_in_package: Iterable[str]) -> dict[str, str]:
+    """PyPI name -> version of the dist-info/egg-info folders found among a package's paths."""
+    from packaging.utils import canonicalize_name
+
+    found: dict[str, str] = {}
+    for path in paths_in_package:
+        match = _DIST_DIR.search(path)
+        if not match or "-" not in match.group(1):
+            continue
+        name, version = match.group(1).split("-", 1)
+        found[canonicalize_name(name)] = version.split("-", 1)[0].removesuffix("-py")
+    return found
+
+
+def read_provided_distributions(
+    records: Sequence[RepoDataRecord],
+) -> dict[str, dict[str, str] | None]:
+    """For each record URL: the PyPI distributions inside its artifact (``None`` if unreadable).
+
+    Reads only ``info/paths.json`` (a range request for a remote ``.conda``), in parallel.
+    """
+    from rattler.package_streaming import PackageArchive
+
+    async def one(
+        record: RepoDataRecord, client: rattler.Client, gate: asyncio.Semaphore
+    ) -> dict[str, str] | None:
+        async with gate:
+            try:
+                parsed = urlparse(record.url)
+                if parsed.scheme == "file":
+                    archive = await PackageArchive.from_path(unquote(parsed.path))
+                else:
+                    archive = await PackageArchive.from_url(client, record.url)
+                paths_json = await archive.paths_json()
+            except Exception:  # unreadable artifacts fall back to the name table
+                return None
+            return distributions_in_paths(str(entry.relative_path) for entry in paths_json.paths)
+
+    async def go() -> list[dict[str, str] | None]:
+        client = rattler.Client()
+        gate = asyncio.Semaphore(8)
+        return await asyncio.gather(*(one(r, client, gate) for r in records))
+
+    return dict(zip((r.url for r in records), _run(go()), strict=True))
+
+
+def activation_script(prefix: Path) -> str:
+    """A bash script that activates ``prefix`` (PATH, CONDA_PREFIX, activate.d scripts)."""
+    from rattler.shell import ActivationVariables, Shell, activate
+
+    variables = ActivationVariables(
+        current_prefix=Path(os.environ["CONDA_PREFIX"]) if os.environ.get("CONDA_PREFIX") else None,
+        current_path=os.environ.get("PATH", "").split(os.pathsep),
+    )
+    return activate(prefix, variables, Shell.bash).script

@@ -1,0 +1,259 @@
+"""The lockfile's model: frozen dataclasses with ``from_dict``/``to_dict`` and strict validation.
+
+Format (documented in docs/lockfile.md): a TOML file with a ``version``, the manifest's
+``content-hash``, the ``[environment]`` it was solved for, and one ``[[conda]]`` or ``[[pypi]]``
+table per package and platform, sorted. Reading uses tomllib; writing is deterministic.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+from condauv.errors import LockfileError
+
+__all__ = [
+    "LOCK_NAME",
+    "LOCK_VERSION",
+    "CondaPackage",
+    "Lock",
+    "PypiPackage",
+    "load_lock",
+    "parse_lock",
+]
+
+LOCK_NAME = "condauv.lock"
+LOCK_VERSION = 1
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_HEADER = "# This file is written by condauv (`condauv lock`). Do not edit it by hand.\n"
+
+
+class _Fields:
+    """Reads one table of the lock, naming the failing field path in every error."""
+
+    def __init__(self, raw: Any, where: str) -> None:
+        if not isinstance(raw, dict):
+            raise LockfileError(f"{LOCK_NAME}: {where} must be a table", hint=_REGENERATE)
+        self.raw = raw
+        self.where = where
+
+    def _get(self, key: str, kind: type | tuple[type, ...], want: str, default: Any = ...) -> Any:
+        if key not in self.raw:
+            if default is ...:
+                raise LockfileError(f"{LOCK_NAME}: {self.where}.{key} is missing", hint=_REGENERATE)
+            return default
+        value = self.raw[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise LockfileError(f"{LOCK_NAME}: {self.where}.{key} must be {want}", hint=_REGENERATE)
+        return value
+
+    def text(self, key: str, default: Any = ...) -> Any:
+        return self._get(key, str, "a string", default)
+
+    def integer(self, key: str, default: Any = ...) -> Any:
+        return self._get(key, int, "an integer", default)
+
+    def strs(self, key: str) -> tuple[str, ...]:
+        value = self._get(key, list, "a list of strings", [])
+        if not all(isinstance(item, str) for item in value):
+            raise LockfileError(
+                f"{LOCK_NAME}: {self.where}.{key} must be a list of strings", hint=_REGENERATE
+            )
+        return tuple(value)
+
+    def sha256(self, key: str = "sha256") -> str:
+        value = self.text(key)
+        if not _SHA256.match(value):
+            raise LockfileError(
+                f"{LOCK_NAME}: {self.where}.{key} is not a sha256 hex digest", hint=_REGENERATE
+            )
+        return str(value)
+
+
+_REGENERATE = "run `condauv lock` to write it again"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CondaPackage:
+    """One conda artifact for one platform: enough to install it again without solving."""
+
+    platform: str
+    name: str
+    version: str
+    build: str
+    build_number: int
+    subdir: str
+    channel: str
+    url: str
+    sha256: str
+    md5: str | None = None
+    size: int | None = None
+    noarch: str | None = None
+    depends: tuple[str, ...] = ()
+    constrains: tuple[str, ...] = ()
+    python_site_packages_path: str | None = None
+    requested: str | None = None  # the manifest spec that asked for it, if any
+    reason: str = ""
+    provides: tuple[str, ...] = ()  # PyPI distributions inside it, "name==version"
+
+    @property
+    def file_name(self) -> str:
+        return self.url.rsplit("/", 1)[-1]
+
+    def provided_names(self) -> dict[str, str]:
+        """PyPI name -> version of the distributions this package provides."""
+        return dict(item.split("==", 1) for item in self.provides)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _to_dict(self)
+
+    @classmethod
+    def from_dict(cls, raw: Any, where: str) -> CondaPackage:
+        f = _Fields(raw, where)
+        return cls(
+            platform=f.text("platform"),
+            name=f.text("name"),
+            version=f.text("version"),
+            build=f.text("build"),
+            build_number=f.integer("build-number", 0),
+            subdir=f.text("subdir"),
+            channel=f.text("channel"),
+            url=f.text("url"),
+            sha256=f.sha256(),
+            md5=f.text("md5", None),
+            size=f.integer("size", None),
+            noarch=f.text("noarch", None),
+            depends=f.strs("depends"),
+            constrains=f.strs("constrains"),
+            python_site_packages_path=f.text("python-site-packages-path", None),
+            requested=f.text("requested", None),
+            reason=f.text("reason", ""),
+            provides=f.strs("provides"),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PypiPackage:
+    """One PyPI artifact (a wheel, or an sdist when no wheel fits) for one platform."""
+
+    platform: str
+    name: str
+    version: str
+    url: str
+    sha256: str
+    requested: str | None = None
+    reason: str = ""
+
+    @property
+    def file_name(self) -> str:
+        return self.url.rsplit("/", 1)[-1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return _to_dict(self)
+
+    @classmethod
+    def from_dict(cls, raw: Any, where: str) -> PypiPackage:
+        f = _Fields(raw, where)
+        return cls(
+            platform=f.text("platform"),
+            name=f.text("name"),
+            version=f.text("version"),
+            url=f.text("url"),
+            sha256=f.sha256(),
+            requested=f.text("requested", None),
+            reason=f.text("reason", ""),
+        )
+
+
+Manager = Literal["conda", "pypi"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lock:
+    """A whole lockfile."""
+
+    content_hash: str
+    channels: tuple[str, ...]
+    platforms: tuple[str, ...]
+    conda: tuple[CondaPackage, ...] = ()
+    pypi: tuple[PypiPackage, ...] = ()
+    version: int = LOCK_VERSION
+    pypi_options: dict[str, Any] = field(default_factory=dict)
+
+    def conda_for(self, platform: str) -> list[CondaPackage]:
+        return [p for p in self.conda if p.platform == platform]
+
+    def pypi_for(self, platform: str) -> list[PypiPackage]:
+        return [p for p in self.pypi if p.platform == platform]
+
+    def python_version(self, platform: str) -> str | None:
+        return next((p.version for p in self.conda_for(platform) if p.name == "python"), None)
+
+    def to_toml(self) -> str:
+        """Deterministic text: sorted packages, fixed key order, one table per artifact."""
+        import tomlkit
+
+        body = {
+            "version": self.version,
+            "content-hash": self.content_hash,
+            "environment": {"channels": list(self.channels), "platforms": sorted(self.platforms)},
+            "conda": [p.to_dict() for p in sorted(self.conda, key=lambda p: (p.platform, p.name))],
+            "pypi": [p.to_dict() for p in sorted(self.pypi, key=lambda p: (p.platform, p.name))],
+        }
+        return _HEADER + tomlkit.dumps(body)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Lock:
+        version = raw.get("version")
+        if version != LOCK_VERSION:
+            raise LockfileError(
+                f"{LOCK_NAME}: unknown lockfile version {version!r} (this condauv reads {LOCK_VERSION})",
+                hint="upgrade condauv, or run `condauv lock` to write a lock this version reads",
+            )
+        top = _Fields(raw, "lock")
+        env = _Fields(raw.get("environment"), "environment")
+        conda = raw.get("conda", [])
+        pypi = raw.get("pypi", [])
+        if not isinstance(conda, list) or not isinstance(pypi, list):
+            raise LockfileError(
+                f"{LOCK_NAME}: [[conda]] and [[pypi]] must be arrays of tables", hint=_REGENERATE
+            )
+        return cls(
+            content_hash=top.text("content-hash"),
+            channels=env.strs("channels"),
+            platforms=env.strs("platforms"),
+            conda=tuple(CondaPackage.from_dict(p, f"conda[{i}]") for i, p in enumerate(conda)),
+            pypi=tuple(PypiPackage.from_dict(p, f"pypi[{i}]") for i, p in enumerate(pypi)),
+        )
+
+
+def _to_dict(package: CondaPackage | PypiPackage) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in fields(package):
+        value = getattr(package, f.name)
+        if value in (None, (), ""):
+            continue
+        out[f.name.replace("_", "-")] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def parse_lock(text: str) -> Lock:
+    """Parse lockfile text; a malformed or unknown-version lock is a :class:`LockfileError`."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LockfileError(f"{LOCK_NAME} is not valid TOML: {exc}", hint=_REGENERATE) from None
+    return Lock.from_dict(raw)
+
+
+def load_lock(path: Path) -> Lock | None:
+    """The lock at ``path``, or ``None`` when there is none."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    return parse_lock(text)

@@ -1,0 +1,324 @@
+"""The manifest's model: parsing and validation, with errors that name the failing field.
+
+Parsing uses :mod:`tomllib` (fast, strict); edits that keep comments live in
+:mod:`condauv.manifest.edit`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+
+from condauv.errors import ManifestError
+from condauv.platforms import KNOWN_SUBDIRS, current_subdir
+
+__all__ = [
+    "MANIFEST_NAME",
+    "CondaDependency",
+    "EnvironmentSettings",
+    "Manifest",
+    "PypiDependency",
+    "PypiOptions",
+    "Requested",
+    "load_manifest",
+    "parse_manifest",
+]
+
+MANIFEST_NAME = "condauv.toml"
+
+Table = Literal["dependencies", "conda-dependencies", "pypi-dependencies"]
+TABLES: tuple[Table, ...] = ("dependencies", "conda-dependencies", "pypi-dependencies")
+
+_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
+_CONDA_VERSION = re.compile(r"^[A-Za-z0-9_.*+!<>=,|~ -]+$")
+_TOP_KEYS = {"environment", "pypi-options", *TABLES}
+_ENV_KEYS = {"name", "python", "channels", "platforms", "prefix"}
+_PYPI_OPTION_KEYS = {"index-url", "extra-index-urls", "find-links", "no-index"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Requested:
+    """One entry of a dependency table, before the conda/PyPI decision."""
+
+    name: str
+    spec: str  # the version part as written; "" means any version
+    table: Table
+    extras: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """The name as compared across tables and ecosystems (PEP 503 normalised)."""
+        return canonicalize_name(self.name)
+
+    def as_conda(self) -> str:
+        """A conda match spec (``numpy >=1.26``)."""
+        return f"{self.name} {self.spec}".strip() if self.spec else self.name
+
+    def as_pep508(self) -> str:
+        """A PEP 508 requirement (``numpy>=1.26``); bare conda-style versions become ``==``."""
+        extras = f"[{','.join(self.extras)}]" if self.extras else ""
+        return f"{self.name}{extras}{pep440_specifier(self.spec)}"
+
+
+# Aliases kept for readability at call sites: a conda entry and a PyPI entry are both Requested.
+CondaDependency = Requested
+PypiDependency = Requested
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PypiOptions:
+    """Where uv looks for distributions."""
+
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
+
+    def uv_args(self) -> list[str]:
+        """The matching uv command-line flags."""
+        args: list[str] = []
+        if self.index_url:
+            args += ["--index-url", self.index_url]
+        for url in self.extra_index_urls:
+            args += ["--extra-index-url", url]
+        for link in self.find_links:
+            args += ["--find-links", link]
+        if self.no_index:
+            args.append("--no-index")
+        return args
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnvironmentSettings:
+    """The ``[environment]`` table."""
+
+    name: str
+    python: str
+    channels: tuple[str, ...]
+    platforms: tuple[str, ...]
+    prefix: Path | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Manifest:
+    """A parsed ``condauv.toml``; ``path`` is the file it came from."""
+
+    path: Path
+    environment: EnvironmentSettings
+    requested: tuple[Requested, ...]
+    pypi_options: PypiOptions = field(default_factory=PypiOptions)
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    def table(self, table: Table) -> tuple[Requested, ...]:
+        return tuple(r for r in self.requested if r.table == table)
+
+    def content_hash(self) -> str:
+        """Hash of everything that changes what a lock holds: used to tell a stale lock."""
+        env = self.environment
+        payload = {
+            "python": env.python,
+            "channels": list(env.channels),
+            "platforms": sorted(env.platforms),
+            "requested": sorted([r.table, r.key, r.spec, sorted(r.extras)] for r in self.requested),
+            "pypi-options": {
+                "index-url": self.pypi_options.index_url,
+                "extra-index-urls": list(self.pypi_options.extra_index_urls),
+                "find-links": list(self.pypi_options.find_links),
+                "no-index": self.pypi_options.no_index,
+            },
+        }
+        blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+        return "sha256:" + hashlib.sha256(blob).hexdigest()
+
+
+def pep440_specifier(spec: str) -> str:
+    """Turn a manifest version (``>=1.26``, ``1.26.*``, ``2.0``, ``*``) into a PEP 440 specifier."""
+    spec = spec.strip()
+    if spec in ("", "*"):
+        return ""
+    if spec[0].isdigit():
+        return f"=={spec}"
+    return spec.replace(" ", "")
+
+
+def load_manifest(path: Path) -> Manifest:
+    """Read and validate ``path``; every problem is a :class:`ManifestError` with a hint."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ManifestError(
+            f"no manifest at {path}",
+            hint="run `condauv init` to create one, or pass --manifest PATH",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"cannot read {path}: {exc}", hint="check the file") from None
+    return parse_manifest(text, path)
+
+
+def parse_manifest(text: str, path: Path) -> Manifest:
+    """Parse manifest text; ``path`` is used for messages and to resolve relative paths."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ManifestError(
+            f"{path.name} is not valid TOML: {exc}",
+            hint="fix the TOML syntax at that line and column",
+        ) from None
+    _reject_unknown(data, _TOP_KEYS, path.name, "")
+    env = _environment(data.get("environment", {}), path)
+    requested: list[Requested] = []
+    seen: dict[str, Table] = {}
+    for table in TABLES:
+        for entry in _dependency_table(data.get(table, {}), table, path.name):
+            if entry.key in seen:
+                raise ManifestError(
+                    f"{path.name}: {entry.name!r} is listed in both [{seen[entry.key]}] and [{table}]",
+                    hint="keep it in one table",
+                )
+            seen[entry.key] = table
+            requested.append(entry)
+    return Manifest(
+        path=path,
+        environment=env,
+        requested=tuple(requested),
+        pypi_options=_pypi_options(data.get("pypi-options", {}), path),
+    )
+
+
+def _reject_unknown(data: dict[str, Any], allowed: set[str], file: str, where: str) -> None:
+    for key in data:
+        if key not in allowed:
+            place = f"[{where}] " if where else ""
+            raise ManifestError(
+                f"{file}: unknown key {place}{key!r}",
+                hint=f"allowed here: {', '.join(sorted(allowed))}",
+            )
+
+
+def _expect(value: Any, kind: type | tuple[type, ...], file: str, field_path: str, want: str) -> Any:
+    if not isinstance(value, kind):
+        raise ManifestError(
+            f"{file}: {field_path} must be {want}, not {type(value).__name__}",
+            hint=f"write {field_path} as {want}",
+        )
+    return value
+
+
+def _string_list(value: Any, file: str, field_path: str) -> tuple[str, ...]:
+    items = _expect(value, list, file, field_path, "a list of strings")
+    for item in items:
+        _expect(item, str, file, field_path, "a list of strings")
+    return tuple(items)
+
+
+def _environment(raw: Any, path: Path) -> EnvironmentSettings:
+    file = path.name
+    raw = _expect(raw, dict, file, "[environment]", "a table")
+    _reject_unknown(raw, _ENV_KEYS, file, "environment")
+    name = _expect(raw.get("name", path.resolve().parent.name), str, file, "environment.name", "a string")
+    python = _expect(raw.get("python", "3.11.*"), str, file, "environment.python", "a string")
+    if not _CONDA_VERSION.match(python):
+        raise ManifestError(
+            f"{file}: environment.python {python!r} is not a conda version spec",
+            hint='write it like "3.11.*" or ">=3.10,<3.13"',
+        )
+    channels = _string_list(raw.get("channels", ["conda-forge"]), file, "environment.channels")
+    if not channels:
+        raise ManifestError(f"{file}: environment.channels is empty", hint='add one, e.g. "conda-forge"')
+    platforms = _string_list(raw.get("platforms", [current_subdir()]), file, "environment.platforms")
+    for subdir in platforms:
+        if subdir not in KNOWN_SUBDIRS:
+            raise ManifestError(
+                f"{file}: unknown platform {subdir!r} in environment.platforms",
+                hint=f"use one of: {', '.join(KNOWN_SUBDIRS)}",
+            )
+    if not platforms:
+        raise ManifestError(f"{file}: environment.platforms is empty", hint=f'add "{current_subdir()}"')
+    prefix_raw = raw.get("prefix")
+    prefix = None
+    if prefix_raw is not None:
+        prefix_str = _expect(prefix_raw, str, file, "environment.prefix", "a path string")
+        prefix = (path.parent / Path(prefix_str).expanduser()).resolve()
+    return EnvironmentSettings(
+        name=name,
+        python=python,
+        channels=channels,
+        platforms=tuple(dict.fromkeys(platforms)),
+        prefix=prefix,
+    )
+
+
+def _dependency_table(raw: Any, table: Table, file: str) -> list[Requested]:
+    raw = _expect(raw, dict, file, f"[{table}]", "a table")
+    entries = []
+    for name, value in raw.items():
+        where = f"{table}.{name}"
+        if not _NAME.match(name):
+            raise ManifestError(
+                f"{file}: {name!r} in [{table}] is not a valid package name",
+                hint="package names use letters, digits, '.', '_' and '-'",
+            )
+        extras: tuple[str, ...] = ()
+        if isinstance(value, dict):
+            allowed = {"version", "extras"} if table != "conda-dependencies" else {"version"}
+            _reject_unknown(value, allowed, file, where)
+            spec = _expect(value.get("version", "*"), str, file, f"{where}.version", "a string")
+            if "extras" in value:
+                extras = _string_list(value["extras"], file, f"{where}.extras")
+        else:
+            spec = _expect(value, str, file, where, 'a version string such as ">=1.0" or "*"')
+        entry = Requested(name=name, spec=spec.strip(), table=table, extras=extras)
+        _check_spec(entry, file)
+        entries.append(entry)
+    return entries
+
+
+def _check_spec(entry: Requested, file: str) -> None:
+    where = f"{entry.table}.{entry.name}"
+    if entry.table == "conda-dependencies":
+        if entry.spec and not _CONDA_VERSION.match(entry.spec):
+            raise ManifestError(
+                f"{file}: {where} = {entry.spec!r} is not a conda version spec",
+                hint='write it like ">=1.26", "12.1.*" or "*"',
+            )
+        return
+    try:
+        SpecifierSet(pep440_specifier(entry.spec))
+        Requirement(entry.as_pep508())
+    except (InvalidSpecifier, InvalidRequirement):
+        hint = 'write it like ">=1.26", "==2.1.*" or "*"'
+        if entry.table == "dependencies":
+            hint += "; conda-only syntax belongs in [conda-dependencies]"
+        raise ManifestError(
+            f"{file}: {where} = {entry.spec!r} is not a valid version specifier", hint=hint
+        ) from None
+
+
+def _pypi_options(raw: Any, path: Path) -> PypiOptions:
+    file = path.name
+    raw = _expect(raw, dict, file, "[pypi-options]", "a table")
+    _reject_unknown(raw, _PYPI_OPTION_KEYS, file, "pypi-options")
+    index_url = raw.get("index-url")
+    if index_url is not None:
+        _expect(index_url, str, file, "pypi-options.index-url", "a URL string")
+    extra = _string_list(raw.get("extra-index-urls", []), file, "pypi-options.extra-index-urls")
+    links = []
+    for link in _string_list(raw.get("find-links", []), file, "pypi-options.find-links"):
+        # a relative folder is relative to the manifest, not to where condauv runs
+        links.append(link if "://" in link else str((path.parent / link).resolve()))
+    no_index = _expect(raw.get("no-index", False), bool, file, "pypi-options.no-index", "true or false")
+    return PypiOptions(
+        index_url=index_url, extra_index_urls=extra, find_links=tuple(links), no_index=no_index
+    )

@@ -1,0 +1,123 @@
+"""Platforms in both spellings: conda subdirs (``linux-64``) and what uv and wheels call them.
+
+No rattler import here: these are plain tables, used on start-up paths.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+
+from condauv.errors import UserError
+
+__all__ = [
+    "DEFAULT_GLIBC",
+    "KNOWN_SUBDIRS",
+    "current_subdir",
+    "python_site_packages",
+    "uv_python_platform",
+    "wheel_platform_tags",
+]
+
+#: glibc that a linux lock targets unless CONDA_OVERRIDE_GLIBC says otherwise (manylinux_2_28).
+DEFAULT_GLIBC = (2, 28)
+
+KNOWN_SUBDIRS = (
+    "linux-64",
+    "linux-aarch64",
+    "linux-ppc64le",
+    "osx-64",
+    "osx-arm64",
+    "win-64",
+)
+
+_ARCH = {
+    "linux-64": "x86_64",
+    "linux-aarch64": "aarch64",
+    "linux-ppc64le": "ppc64le",
+    "osx-64": "x86_64",
+    "osx-arm64": "aarch64",
+    "win-64": "x86_64",
+}
+
+_MACOS_MIN = {"osx-64": (10, 13), "osx-arm64": (11, 0)}
+
+
+def current_subdir() -> str:
+    """The conda subdir of this machine."""
+    machine = platform.machine().lower()
+    if sys.platform.startswith("linux"):
+        return {
+            "x86_64": "linux-64",
+            "aarch64": "linux-aarch64",
+            "arm64": "linux-aarch64",
+            "ppc64le": "linux-ppc64le",
+        }.get(machine, f"linux-{machine}")
+    if sys.platform == "darwin":
+        return "osx-arm64" if machine in ("arm64", "aarch64") else "osx-64"
+    if sys.platform == "win32":
+        return "win-64"
+    return f"{sys.platform}-{machine}"
+
+
+def check_subdir(subdir: str) -> str:
+    """Return ``subdir`` when condauv can target it, else a :class:`UserError` with the list."""
+    if subdir not in KNOWN_SUBDIRS:
+        raise UserError(
+            f"unknown platform {subdir!r}",
+            hint=f"use one of: {', '.join(KNOWN_SUBDIRS)}",
+        )
+    return subdir
+
+
+def target_glibc() -> tuple[int, int]:
+    """The glibc a linux lock promises to run on (``CONDA_OVERRIDE_GLIBC`` wins)."""
+    override = os.environ.get("CONDA_OVERRIDE_GLIBC", "")
+    parts = override.split(".")
+    if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
+        return int(parts[0]), int(parts[1])
+    return DEFAULT_GLIBC
+
+
+def uv_python_platform(subdir: str) -> str:
+    """uv's ``--python-platform`` for a conda subdir (``linux-64`` -> ``x86_64-manylinux_2_28``)."""
+    check_subdir(subdir)
+    arch = _ARCH[subdir]
+    if subdir.startswith("linux"):
+        major, minor = target_glibc()
+        return f"{arch}-manylinux_{major}_{minor}"
+    if subdir.startswith("osx"):
+        return f"{arch}-apple-darwin"
+    return f"{arch}-pc-windows-msvc"
+
+
+def wheel_platform_tags(subdir: str) -> list[str]:
+    """Wheel platform tags a machine of ``subdir`` accepts, most specific first."""
+    check_subdir(subdir)
+    arch = _ARCH[subdir]
+    if subdir.startswith("linux"):
+        major, minor = target_glibc()
+        tags = [f"manylinux_{major}_{m}_{arch}" for m in range(minor, 4, -1)]
+        legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
+        tags += [f"{name}_{arch}" for m, name in legacy.items() if m <= minor]
+        return [*tags, f"linux_{arch}"]
+    if subdir.startswith("osx"):
+        wheel_arch = "arm64" if arch == "aarch64" else "x86_64"
+        low_major, low_minor = _MACOS_MIN[subdir]
+        tags = []
+        for major in range(15, low_major - 1, -1):
+            minors = range(1) if major >= 11 else range(16, low_minor - 1, -1)
+            for minor in minors:
+                tags += [
+                    f"macosx_{major}_{minor}_{wheel_arch}",
+                    f"macosx_{major}_{minor}_universal2",
+                ]
+        return tags
+    return ["win_amd64"]
+
+
+def python_site_packages(python_version: str) -> str:
+    """Prefix-relative site-packages of a conda Python (``lib/python3.11/site-packages``)."""
+    major_minor = ".".join(python_version.split(".")[:2])
+    return f"lib/python{major_minor}/site-packages"

@@ -1,0 +1,1 @@
+"""The PyPI side: uv, always told what conda already owns."""

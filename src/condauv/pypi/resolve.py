@@ -1,0 +1,181 @@
+"""Resolving the PyPI side around what conda owns.
+
+Each conda-owned distribution enters uv's resolution as a direct-URL requirement on a
+metadata-only stub wheel (``numpy @ file:///.../numpy-2.3.4-py3-none-any.whl``): uv then
+treats it as fixed at conda's version, asks no index about it (conda versions PyPI lacks and
+``--offline`` both work), adds none of PyPI's dependencies for it (conda met them), and any
+PyPI package that needs another version fails the resolution. The stubs are dropped from the
+result. pixi reaches the same end inside uv's library; this is the CLI-level equivalent.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.tags import Tag, compatible_tags, cpython_tags
+from packaging.utils import canonicalize_name, parse_wheel_filename
+
+from condauv.errors import ConflictError, ProcessError, UserError
+from condauv.platforms import uv_python_platform, wheel_platform_tags
+from condauv.pypi.uv import Uv
+from condauv.pypi.wheelfile import write_wheel
+
+__all__ = ["Owner", "ResolvedArtifact", "resolve"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Owner:
+    """A conda package that provides a PyPI distribution."""
+
+    distribution: str  # normalised PyPI name
+    version: str  # the distribution's version (from its dist-info)
+    package: str  # the conda package, "numpy 2.3.4 (py311_0)"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResolvedArtifact:
+    name: str
+    version: str
+    url: str
+    sha256: str
+
+
+def resolve(
+    requirements: Sequence[str],
+    owned: Mapping[str, Owner],
+    *,
+    python_version: str,
+    subdir: str,
+    uv: Uv,
+) -> list[ResolvedArtifact]:
+    """Resolve ``requirements`` for ``subdir`` and ``python_version`` with ``owned`` fixed."""
+    if not requirements:
+        return []
+    with tempfile.TemporaryDirectory(prefix="condauv-resolve-") as tmp:
+        work = Path(tmp)
+        lines = list(requirements)
+        for owner in owned.values():
+            stub = write_wheel(
+                work / "stubs",
+                owner.distribution,
+                owner.version,
+                summary=f"stands for conda package {owner.package}",
+            )
+            lines.append(f"{owner.distribution} @ {stub.as_uri()}")
+        reqs = work / "requirements.in"
+        reqs.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        out = work / "pylock.toml"
+        done = uv.compile(
+            reqs, out, python_version=python_version, python_platform=uv_python_platform(subdir)
+        )
+        if done.returncode != 0:
+            raise _explain_failure(done.stderr, owned, subdir)
+        data = tomllib.loads(out.read_text(encoding="utf-8"))
+    supported = _supported_tags(python_version, subdir)
+    artifacts = []
+    for package in data.get("packages", []):
+        name = canonicalize_name(package["name"])
+        if name in owned:
+            continue
+        artifacts.append(_choose_artifact(package, supported, subdir))
+    return sorted(artifacts, key=lambda a: a.name)
+
+
+def _supported_tags(python_version: str, subdir: str) -> dict[Tag, int]:
+    major, minor = (int(part) for part in python_version.split(".")[:2])
+    platforms = wheel_platform_tags(subdir)
+    interpreter = f"cp{major}{minor}"
+    ordered = [
+        *cpython_tags((major, minor), abis=[interpreter, "abi3", "none"], platforms=platforms),
+        *compatible_tags((major, minor), interpreter, platforms),
+    ]
+    return {tag: rank for rank, tag in enumerate(ordered)}
+
+
+def _url_of(entry: Mapping[str, Any]) -> str:
+    if "url" in entry:
+        return str(entry["url"])
+    return Path(entry["path"]).resolve().as_uri()
+
+
+def _sha256_of(entry: Mapping[str, Any], name: str) -> str:
+    digest = entry.get("hashes", {}).get("sha256")
+    if not digest:
+        raise UserError(
+            f"uv gave no sha256 for {name} ({_url_of(entry)})",
+            hint="use an index or find-links source that serves hashes",
+        )
+    return str(digest)
+
+
+def _choose_artifact(
+    package: Mapping[str, Any], supported: Mapping[Tag, int], subdir: str
+) -> ResolvedArtifact:
+    """The best wheel for the target's tags; else the sdist; else a direct archive."""
+    name, version = canonicalize_name(package["name"]), str(package["version"])
+    best: tuple[int, Mapping[str, Any]] | None = None
+    for wheel in package.get("wheels", []):
+        filename = _url_of(wheel).rsplit("/", 1)[-1]
+        ranks = [supported[t] for t in parse_wheel_filename(filename)[3] if t in supported]
+        if ranks and (best is None or min(ranks) < best[0]):
+            best = (min(ranks), wheel)
+    chosen = best[1] if best else package.get("sdist") or package.get("archive")
+    if chosen is None:
+        raise UserError(
+            f"no artifact of {name} {version} installs on {subdir}",
+            hint="pin a version that publishes a wheel for this platform, or drop the platform",
+        )
+    return ResolvedArtifact(name=name, version=version, url=_url_of(chosen), sha256=_sha256_of(chosen, name))
+
+
+def _condense(stderr: str) -> str:
+    """uv's explanation as one line: its 'Because ...' sentences, joined."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    lines = [re.sub(r"^(error|cause|hint|\u2570\u2500\u25b6|\u00d7):?\s*", "", line) for line in lines]
+    text = " ".join(line for line in lines if line and not line.startswith("No solution found"))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _explain_failure(stderr: str, owned: Mapping[str, Owner], subdir: str) -> Exception:
+    text = _condense(stderr)
+    mentioned = [
+        owner
+        for name, owner in owned.items()
+        if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text, re.IGNORECASE)
+    ]
+    if "unsatisfiable" in text or "cannot be used" in text or "No solution" in stderr:
+        if mentioned:
+            sides = ", ".join(
+                f"{o.distribution} {o.version} (from conda package {o.package})" for o in mentioned
+            )
+            first = mentioned[0].distribution
+            return ConflictError(
+                f"the PyPI requirements conflict with what conda provides for {subdir}: {sides}; uv: {text}",
+                hint=(
+                    f"let conda provide a {first} that fits (change its spec in the manifest), "
+                    f"or relax the PyPI requirement that needs another {first}"
+                ),
+            )
+        missing = re.search(r"Because ([\w.\-]+) was not found in the package registry", text)
+        if missing:
+            return UserError(
+                f"no PyPI package {missing.group(1)!r} for {subdir}: {text}",
+                hint="check the name; conda-only packages belong in [conda-dependencies]",
+            )
+        return UserError(
+            f"the PyPI requirements cannot be resolved for {subdir}: {text}",
+            hint="relax the clashing requirements named above",
+        )
+    return ProcessError(
+        f"uv could not resolve the PyPI side: {text or 'no output'}",
+        command=["uv", "pip", "compile"],
+        returncode=1,
+        stderr=stderr,
+        hint="add -v for uv's full output; with --offline, uv needs a warm cache",
+    )

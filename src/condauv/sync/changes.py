@@ -1,0 +1,91 @@
+"""``init``, ``add`` and ``remove``: manifest edits that lock (and sync) before anything is kept.
+
+Order matters for safety: the edited manifest is locked in memory first; only when the
+lock succeeds are the manifest and the lock written (together, atomically). A conflict
+therefore leaves both files byte-identical and the environment untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from condauv import _fs
+from condauv.errors import ManifestError
+from condauv.lock.model import Lock, load_lock
+from condauv.manifest.edit import ManifestDocument, initial_manifest
+from condauv.manifest.model import MANIFEST_NAME, Requested
+from condauv.platforms import current_subdir
+from condauv.project import Project
+from condauv.sync.apply import SyncReport, sync
+from condauv.sync.locking import build_lock
+
+__all__ = ["ChangeResult", "add", "init", "remove"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeResult:
+    project: Project
+    lock: Lock
+    sync: SyncReport | None
+
+
+def init(
+    folder: Path,
+    *,
+    manifest: Path | None = None,
+    name: str | None = None,
+    python: str = "3.11.*",
+    channels: Sequence[str] = ("conda-forge",),
+    platforms: Sequence[str] = (),
+) -> Path:
+    """Write a new manifest; an existing one is never overwritten."""
+    path = (manifest or folder / MANIFEST_NAME).resolve()
+    if path.exists():
+        raise ManifestError(f"{path} already exists", hint="edit it, or use `condauv add`")
+    text = initial_manifest(
+        name=name or path.parent.name,
+        python=python,
+        channels=list(channels) or ["conda-forge"],
+        platforms=list(platforms) or [current_subdir()],
+    )
+    from condauv.manifest.model import parse_manifest
+
+    parse_manifest(text, path)  # bad --python/--channel/--platform values fail before writing
+    from condauv.conda.channels import channel_url
+
+    for channel in channels:
+        channel_url(channel, path.parent)
+    _fs.atomic_write_text(path, text)
+    return path
+
+
+def _apply(project: Project, document: ManifestDocument, *, no_sync: bool, offline: bool) -> ChangeResult:
+    edited = document.manifest()
+    previous = load_lock(project.lock_path)
+    new_lock = build_lock(edited, previous=previous, offline=offline)
+    _fs.atomic_write_many([(edited.path, document.text()), (project.lock_path, new_lock.to_toml())])
+    updated = project.with_manifest(edited)
+    report = None if no_sync else sync(updated, frozen=True, offline=offline)
+    return ChangeResult(updated, new_lock, report)
+
+
+def add(
+    project: Project, entries: Sequence[Requested], *, no_sync: bool = False, offline: bool = False
+) -> ChangeResult:
+    """Add (or change) ``entries`` in the manifest, lock, then sync unless ``no_sync``."""
+    document = ManifestDocument.open(project.manifest.path)
+    for entry in entries:
+        document.add(entry)
+    return _apply(project, document, no_sync=no_sync, offline=offline)
+
+
+def remove(
+    project: Project, names: Sequence[str], *, no_sync: bool = False, offline: bool = False
+) -> ChangeResult:
+    """Remove ``names`` from the manifest; their now-unneeded dependencies leave the lock too."""
+    document = ManifestDocument.open(project.manifest.path)
+    for name in names:
+        document.remove(name)
+    return _apply(project, document, no_sync=no_sync, offline=offline)

@@ -1,0 +1,193 @@
+"""``condauv lock``: solve the conda side with rattler, then the PyPI side with uv around it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from condauv import _fs
+from condauv.classification import Decision, decide, seed_manager
+from condauv.classification.names import conda_name_for, pypi_names_for
+from condauv.conda.channels import channel_url
+from condauv.errors import SolveError
+from condauv.lock.model import CondaPackage, Lock, PypiPackage, load_lock
+from condauv.manifest.model import Manifest, Requested
+from condauv.project import Project
+from condauv.pypi.resolve import Owner, resolve
+from condauv.pypi.uv import Uv
+
+if TYPE_CHECKING:
+    from rattler import RepoDataRecord
+
+__all__ = ["LockResult", "build_lock", "lock"]
+
+log = logging.getLogger("condauv.lock")
+
+
+@dataclass(frozen=True, slots=True)
+class LockResult:
+    lock: Lock
+    changed: bool  # the file on disk was (or would be) rewritten
+
+
+def lock(project: Project, *, offline: bool = False, write: bool = True) -> LockResult:
+    """Lock ``project`` and write ``condauv.lock`` when its text changes."""
+    previous = load_lock(project.lock_path) if project.lock_path.exists() else None
+    new = build_lock(project.manifest, previous=previous, offline=offline)
+    text = new.to_toml()
+    old_text = project.lock_path.read_text(encoding="utf-8") if project.lock_path.exists() else None
+    changed = text != old_text
+    if write and changed:
+        _fs.atomic_write_text(project.lock_path, text)
+    return LockResult(new, changed)
+
+
+def decisions(manifest: Manifest, *, offline: bool) -> dict[str, Decision]:
+    """The manager of every manifest entry, channels consulted for undecided names."""
+    undecided = [
+        conda_name_for(r.name) for r in manifest.table("dependencies") if seed_manager(r.name) is None
+    ]
+    in_channels: set[str] | None = None
+    if undecided and not offline:
+        from condauv.conda import engine
+
+        urls = [channel_url(c, manifest.root) for c in manifest.environment.channels]
+        in_channels = engine.names_in_channels(urls, manifest.environment.platforms, undecided)
+    return {r.key: decide(r, in_channels=in_channels) for r in manifest.requested}
+
+
+def build_lock(manifest: Manifest, *, previous: Lock | None = None, offline: bool = False) -> Lock:
+    """The lock for ``manifest``; nothing is written. Raises on any conflict."""
+    from condauv.conda import engine
+
+    env = manifest.environment
+    urls = [channel_url(c, manifest.root) for c in env.channels]
+    chosen = decisions(manifest, offline=offline)
+    by_key = {r.key: r for r in manifest.requested}
+    conda_entries = {d.name: by_key[k] for k, d in chosen.items() if d.manager == "conda"}
+    pypi_entries = {k: by_key[k] for k, d in chosen.items() if d.manager == "pypi"}
+    specs = [f"python {env.python}"] + [
+        _conda_spec(name, entry) for name, entry in sorted(conda_entries.items())
+    ]
+    solved = {
+        subdir: engine.solve(urls, specs, subdir, locked=previous.conda_for(subdir) if previous else ())
+        for subdir in env.platforms
+    }
+    python_related = {
+        r.url: r
+        for records in solved.values()
+        for r in records
+        if r.name.normalized == "python" or any(_dep_name(d) == "python" for d in r.depends)
+    }
+    provided = engine.read_provided_distributions(list(python_related.values()))
+    uv = Uv(offline=offline, index_args=manifest.pypi_options.uv_args())
+    conda_packages: list[CondaPackage] = []
+    pypi_packages: list[PypiPackage] = []
+    for subdir, records in solved.items():
+        python = next((r for r in records if r.name.normalized == "python"), None)
+        if python is None:  # pragma: no cover - python is always among the specs
+            raise SolveError(f"the conda solution for {subdir} has no python", hint="check the channels")
+        reasons = _conda_reasons(records, conda_entries, chosen, env.python)
+        owned: dict[str, Owner] = {}
+        for record in records:
+            name = record.name.normalized
+            dists = _provided(record.url, name, str(record.version), provided, record.url in python_related)
+            label = f"{name} {record.version} ({record.build})"
+            for dist, version in dists.items():
+                owned[dist] = Owner(distribution=dist, version=version, package=label)
+            requested = conda_entries.get(name)
+            conda_packages.append(
+                engine.record_to_package(
+                    record,
+                    subdir,
+                    requested=(requested.spec or "*")
+                    if requested
+                    else (env.python if name == "python" else None),
+                    reason=reasons[name],
+                    provides=tuple(f"{d}=={v}" for d, v in sorted(dists.items())),
+                )
+            )
+        artifacts = resolve(
+            [entry.as_pep508() for entry in pypi_entries.values()],
+            owned,
+            python_version=str(python.version),
+            subdir=subdir,
+            uv=uv,
+        )
+        for artifact in artifacts:
+            entry = pypi_entries.get(artifact.name)
+            pypi_packages.append(
+                PypiPackage(
+                    platform=subdir,
+                    name=artifact.name,
+                    version=artifact.version,
+                    url=artifact.url,
+                    sha256=artifact.sha256,
+                    requested=(entry.spec or "*") if entry else None,
+                    reason=chosen[entry.key].reason
+                    if entry
+                    else "dependency of the PyPI packages; conda does not provide it",
+                )
+            )
+    return Lock(
+        content_hash=manifest.content_hash(),
+        channels=tuple(urls),
+        platforms=tuple(sorted(env.platforms)),
+        conda=tuple(conda_packages),
+        pypi=tuple(pypi_packages),
+    )
+
+
+def _conda_spec(name: str, entry: Requested) -> str:
+    spec = entry.spec.strip()
+    return name if spec in ("", "*") else f"{name} {spec}"
+
+
+def _dep_name(spec: str) -> str:
+    return spec.split(" ", 1)[0].split("[", 1)[0].strip().lower()
+
+
+def _provided(
+    url: str,
+    name: str,
+    version: str,
+    provided: Mapping[str, dict[str, str] | None],
+    python_related: bool,
+) -> dict[str, str]:
+    """Distributions a conda package provides: read from its artifact, else the name table."""
+    found = provided.get(url)
+    if found is not None:
+        return found
+    if not python_related or name == "python":
+        return {}
+    log.warning("could not read %s; guessing the PyPI names it provides", url)
+    return dict.fromkeys(pypi_names_for(name), version)
+
+
+def _conda_reasons(
+    records: Sequence[RepoDataRecord],
+    requested: Mapping[str, Requested],
+    chosen: Mapping[str, Decision],
+    python: str,
+) -> dict[str, str]:
+    """Why each solved package is there: asked for (with the decision's reason) or whose dependency."""
+    by_name = {r.name.normalized: r for r in records}
+    reasons: dict[str, str] = {"python": f"[environment] python = {python!r}"}
+    for name, entry in requested.items():
+        reasons[name] = chosen[entry.key].reason
+    frontier = list(reasons)
+    while frontier:
+        parent = frontier.pop(0)
+        record = by_name.get(parent)
+        if record is None:
+            continue
+        for dep in record.depends:
+            child = _dep_name(dep)
+            if child in by_name and child not in reasons:
+                reasons[child] = f"dependency of {parent} (conda)"
+                frontier.append(child)
+    for name in by_name:
+        reasons.setdefault(name, "dependency (conda)")
+    return reasons
