@@ -54,7 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run condauv with ``argv``; returns the exit code (tests call this in-process)."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        return exc.code if isinstance(exc.code, int) else 2
     out = Output(json_mode=args.json, quiet=args.quiet, verbose=args.verbose)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose >= 2 else logging.INFO if args.verbose else logging.WARNING,

@@ -38,10 +38,11 @@ class Output:
         """A table on stdout (plain when stdout is not a terminal)."""
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(title=title, show_edge=False, header_style="bold", pad_edge=False)
         for column in columns:
             table.add_column(column, overflow="fold")
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*(Text(cell) for cell in row))  # cells are data, never rich markup
         Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160).print(table)

@@ -213,7 +213,8 @@ def package_to_record(package: CondaPackage) -> RepoDataRecord:
 def install(packages: Sequence[CondaPackage], prefix: Path, *, requested: Sequence[str] = ()) -> None:
     """Make the prefix's conda side exactly ``packages`` (rattler diffs against conda-meta)."""
     records = [package_to_record(p) for p in packages]
-    specs = [rattler.MatchSpec(s) for s in requested]
+    # py-rattler 0.28 forwards requested_specs to Rust unwrapped; hand it the inner objects
+    specs = [rattler.MatchSpec(s)._match_spec for s in requested]
 
     async def go() -> None:
         await rattler.install(

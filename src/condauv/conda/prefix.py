@@ -8,8 +8,9 @@ from pathlib import Path
 
 __all__ = ["MARKER", "InstalledConda", "installed_conda", "is_managed", "mark_managed"]
 
-#: condauv's mark in conda-meta: the prefix is managed by a condauv project.
-MARKER = "condauv.json"
+#: condauv's mark in conda-meta: the prefix is managed by a condauv project. Not ``*.json``:
+#: conda and rattler read every ``conda-meta/*.json`` as a package record.
+MARKER = "condauv"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +27,6 @@ def installed_conda(prefix: Path) -> dict[str, InstalledConda]:
         return {}
     found = {}
     for entry in meta.glob("*.json"):
-        if entry.name == MARKER:
-            continue
         parts = entry.name.removesuffix(".json").rsplit("-", 2)
         if len(parts) == 3:
             found[parts[0]] = InstalledConda(*parts)

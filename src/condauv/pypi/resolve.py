@@ -151,17 +151,7 @@ def _explain_failure(stderr: str, owned: Mapping[str, Owner], subdir: str) -> Ex
     ]
     if "unsatisfiable" in text or "cannot be used" in text or "No solution" in stderr:
         if mentioned:
-            sides = ", ".join(
-                f"{o.distribution} {o.version} (from conda package {o.package})" for o in mentioned
-            )
-            first = mentioned[0].distribution
-            return ConflictError(
-                f"the PyPI requirements conflict with what conda provides for {subdir}: {sides}; uv: {text}",
-                hint=(
-                    f"let conda provide a {first} that fits (change its spec in the manifest), "
-                    f"or relax the PyPI requirement that needs another {first}"
-                ),
-            )
+            return _conflict(text, mentioned, subdir)
         missing = re.search(r"Because ([\w.\-]+) was not found in the package registry", text)
         if missing:
             return UserError(
@@ -178,4 +168,26 @@ def _explain_failure(stderr: str, owned: Mapping[str, Owner], subdir: str) -> Ex
         returncode=1,
         stderr=stderr,
         hint="add -v for uv's full output; with --offline, uv needs a warm cache",
+    )
+
+
+def _conflict(text: str, mentioned: Sequence[Owner], subdir: str) -> ConflictError:
+    """Name both sides: who on PyPI needs what, and which conda package provides what instead."""
+    needs = []
+    for owner in mentioned:
+        name = re.escape(owner.distribution)
+        pattern = rf"(?:versions of |\b)([\w.\-]+?)(?:==[\w.]+)? depends? on {name}([^\s,]*)"
+        for who, spec in re.findall(pattern, text, re.IGNORECASE):
+            needs.append(f"{who} requires {owner.distribution}{spec.rstrip('.')}")
+    provided = ", ".join(
+        f"{o.distribution} {o.version} comes from conda package {o.package}" for o in mentioned
+    )
+    first = mentioned[0].distribution
+    detail = "; ".join(dict.fromkeys(needs)) or f"uv: {text}"
+    return ConflictError(
+        f"PyPI/conda conflict on {subdir}: {detail}, but {provided}",
+        hint=(
+            f"let conda provide a {first} that fits (change its spec in [dependencies] or "
+            f"[conda-dependencies]), or relax the PyPI requirement that needs another {first}"
+        ),
     )

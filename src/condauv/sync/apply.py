@@ -63,8 +63,8 @@ def current_lock(project: Project, *, frozen: bool, offline: bool) -> tuple[Lock
 
 def sync(project: Project, *, frozen: bool = False, offline: bool = False, force: bool = False) -> SyncReport:
     """Make ``project.prefix`` hold exactly the lock's packages for this platform."""
-    with _fs.exclusive_lock(project.state_dir / "sync.lock"):
-        lock, relocked = current_lock(project, frozen=frozen, offline=offline)
+    lock, relocked = current_lock(project, frozen=frozen, offline=offline)
+    with _fs.exclusive_lock(project.prefix / "conda-meta" / ".condauv-sync.lock"):
         report = SyncReport(project.prefix, locked=relocked)
         platform = current_subdir()
         conda = lock.conda_for(platform)

@@ -1,0 +1,89 @@
+"""Bad input on the command line: one line naming the problem, a hint, exit 2, nothing written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.clirunner import CLI, RunResult
+
+
+def _assert_user_error(result: RunResult, fragment: str) -> None:
+    assert result.exit_code == 2, result
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("error: "), result.stderr
+    assert fragment in lines[0], result.stderr
+    assert len(lines) == 2 and lines[1].startswith("hint: "), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_init_writes_and_refuses_to_overwrite(cli: CLI, tmp_path: Path) -> None:
+    assert cli("init", "--python", "3.12.*", cwd=tmp_path).exit_code == 0
+    before = _files(tmp_path)
+    assert 'python = "3.12.*"' in before["condauv.toml"].decode()
+    _assert_user_error(cli("init", cwd=tmp_path), "already exists")
+    assert _files(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["init", "--channel", "file:///no/such/channel"], "no such folder"),
+        (["init", "--channel", "./missing"], "no such folder"),
+        (["init", "--channel", "bad channel!"], "not a channel name"),
+        (["init", "--platform", "linux-65"], "unknown platform 'linux-65'"),
+        (["init", "--python", "3.11; rm -rf /"], "not a conda version spec"),
+        (["sync"], "no condauv.toml"),
+        (["add", "numpy"], "no condauv.toml"),
+        (["sync", "--bogus"], "unrecognized arguments: --bogus"),
+        (["add"], "the following arguments are required"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["list", "--prefix", "nowhere"], "no environment at"),
+        (["channel", "from-wheels", "missing.whl", "--output", "out"], "missing.whl"),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(
+    cli: CLI, tmp_path: Path, args: list[str], fragment: str
+) -> None:
+    _assert_user_error(cli(*args, cwd=tmp_path), fragment)
+    assert _files(tmp_path) == {}
+
+
+def test_malformed_manifest_names_line_and_column(cli: CLI, tmp_path: Path) -> None:
+    (tmp_path / "condauv.toml").write_text('[environment]\npython = "3.11.*\n')
+    before = _files(tmp_path)
+    result = cli("sync", cwd=tmp_path)
+    _assert_user_error(result, "line 2")
+    assert _files(tmp_path) == before
+
+
+def test_frozen_without_lock(cli: CLI, tmp_path: Path) -> None:
+    (tmp_path / "condauv.toml").write_text('[dependencies]\nnumpy = "*"\n')
+    _assert_user_error(cli("sync", "--frozen", cwd=tmp_path), "there is no condauv.lock")
+    assert sorted(_files(tmp_path)) == ["condauv.toml"]
+
+
+def test_bad_lockfile(cli: CLI, tmp_path: Path) -> None:
+    (tmp_path / "condauv.toml").write_text('[dependencies]\nnumpy = "*"\n')
+    (tmp_path / "condauv.lock").write_text("version = 7\n")
+    _assert_user_error(cli("sync", "--frozen", cwd=tmp_path), "unknown lockfile version 7")
+
+
+def test_verbose_shows_the_traceback(cli: CLI, tmp_path: Path) -> None:
+    result = cli("sync", "-v", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "Traceback" in result.stderr
+
+
+def test_python_dash_m(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "condauv", "--version"], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.startswith("condauv ")
