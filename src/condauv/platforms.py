@@ -16,6 +16,7 @@ __all__ = [
     "KNOWN_SUBDIRS",
     "current_subdir",
     "python_site_packages",
+    "subdir_for_wheel_tag",
     "uv_python_platform",
     "wheel_platform_tags",
 ]
@@ -121,3 +122,30 @@ def python_site_packages(python_version: str) -> str:
     """Prefix-relative site-packages of a conda Python (``lib/python3.11/site-packages``)."""
     major_minor = ".".join(python_version.split(".")[:2])
     return f"lib/python{major_minor}/site-packages"
+
+
+_WHEEL_ARCH_SUBDIR = {
+    ("linux", "x86_64"): "linux-64",
+    ("linux", "aarch64"): "linux-aarch64",
+    ("linux", "ppc64le"): "linux-ppc64le",
+    ("macosx", "x86_64"): "osx-64",
+    ("macosx", "arm64"): "osx-arm64",
+}
+
+
+def subdir_for_wheel_tag(platform_tag: str) -> str | None:
+    """The conda subdir of a wheel platform tag (``manylinux_2_17_x86_64`` -> ``linux-64``).
+
+    ``any`` is ``noarch``; ``None`` when no single subdir fits (``universal2``, unknown tags).
+    """
+    if platform_tag == "any":
+        return "noarch"
+    if platform_tag == "win_amd64":
+        return "win-64"
+    family = platform_tag.split("_", 1)[0]
+    # conda's linux subdirs are glibc: musllinux wheels do not fit them
+    family = "linux" if family.startswith("manylinux") else family
+    for (os_name, arch), subdir in _WHEEL_ARCH_SUBDIR.items():
+        if family == os_name and platform_tag.endswith(f"_{arch}"):
+            return subdir
+    return None

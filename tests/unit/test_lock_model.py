@@ -14,16 +14,42 @@ def _lock() -> Lock:
         channels=("file:///chan",),
         platforms=("osx-arm64", "linux-64"),
         conda=(
-            CondaPackage(platform="linux-64", name="python", version="3.11.7", build="h_0", build_number=0,
-                         subdir="linux-64", channel="file:///chan/", url="file:///chan/linux-64/python-3.11.7-h_0.conda",
-                         sha256=SHA, requested="3.11.*", reason="[environment] python"),
-            CondaPackage(platform="linux-64", name="numpy", version="2.3.4", build="py311_0", build_number=0,
-                         subdir="linux-64", channel="file:///chan/", url="file:///chan/linux-64/numpy-2.3.4-py311_0.conda",
-                         sha256=SHA, depends=("python >=3.11,<3.12",), provides=("numpy==2.3.4",)),
+            CondaPackage(
+                platform="linux-64",
+                name="python",
+                version="3.11.7",
+                build="h_0",
+                build_number=0,
+                subdir="linux-64",
+                channel="file:///chan/",
+                url="file:///chan/linux-64/python-3.11.7-h_0.conda",
+                sha256=SHA,
+                requested="3.11.*",
+                reason="[environment] python",
+            ),
+            CondaPackage(
+                platform="linux-64",
+                name="numpy",
+                version="2.3.4",
+                build="py311_0",
+                build_number=0,
+                subdir="linux-64",
+                channel="file:///chan/",
+                url="file:///chan/linux-64/numpy-2.3.4-py311_0.conda",
+                sha256=SHA,
+                depends=("python >=3.11,<3.12",),
+                provides=("numpy==2.3.4",),
+            ),
         ),
         pypi=(
-            PypiPackage(platform="linux-64", name="requests", version="2.32.3",
-                        url="https://files.example/requests-2.32.3-py3-none-any.whl", sha256=SHA, requested="*"),
+            PypiPackage(
+                platform="linux-64",
+                name="requests",
+                version="2.32.3",
+                url="https://files.example/requests-2.32.3-py3-none-any.whl",
+                sha256=SHA,
+                requested="*",
+            ),
         ),
     )
 
@@ -46,7 +72,10 @@ def test_round_trip_is_deterministic_and_sorted() -> None:
         (lambda t: t.replace(f'sha256 = "{SHA}"', 'sha256 = "nothex"', 1), "conda[0].sha256 is not a sha256"),
         (lambda t: t.replace('name = "requests"\n', "", 1), "pypi[0].name is missing"),
         (lambda t: t + "[[[", "not valid TOML"),
-        (lambda t: t.replace("build-number = 0", 'build-number = "0"', 1), "conda[0].build-number must be an integer"),
+        (
+            lambda t: t.replace("build-number = 0", 'build-number = "0"', 1),
+            "conda[0].build-number must be an integer",
+        ),
     ],
 )
 def test_bad_locks_name_the_field(mutate: object, fragment: str) -> None:

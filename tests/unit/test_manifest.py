@@ -76,7 +76,7 @@ def test_content_hash_ignores_comments_and_order(tmp_path: Path) -> None:
         ('[environment]\ncolour = "red"\n', "unknown key [environment] 'colour'"),
         ('[dependencies]\nnumpy = "*"\n[pypi-dependencies]\nNumPy = "*"\n', "in both"),
         ('[dependencies]\n"bad name!" = "*"\n', "not a valid package name"),
-        ('[environment]\nchannels = []\n', "channels is empty"),
+        ("[environment]\nchannels = []\n", "channels is empty"),
         ('[conda-dependencies]\nx = "$(rm -rf)"\n', "not a conda version spec"),
         ('[pypi-options]\nno-index = "yes"\n', "no-index must be true or false"),
     ],
@@ -91,7 +91,14 @@ def test_bad_manifests_name_the_problem(tmp_path: Path, text: str, fragment: str
 
 @pytest.mark.parametrize(
     ("spec", "expected"),
-    [("", ""), ("*", ""), (">=1.26", ">=1.26"), ("1.26.*", "==1.26.*"), ("2.0", "==2.0"), (">=1, <2", ">=1,<2")],
+    [
+        ("", ""),
+        ("*", ""),
+        (">=1.26", ">=1.26"),
+        ("1.26.*", "==1.26.*"),
+        ("2.0", "==2.0"),
+        (">=1, <2", ">=1,<2"),
+    ],
 )
 def test_pep440_specifier(spec: str, expected: str) -> None:
     assert pep440_specifier(spec) == expected
@@ -117,7 +124,7 @@ def test_edit_keeps_comments(tmp_path: Path) -> None:
 
 def test_remove_unknown_name(tmp_path: Path) -> None:
     doc = ManifestDocument(tmp_path / "condauv.toml", GOOD)
-    with pytest.raises(ManifestError, match="'scipy' is not in condauv.toml"):
+    with pytest.raises(ManifestError, match=r"'scipy' is not in condauv\.toml"):
         doc.remove("scipy")
 
 

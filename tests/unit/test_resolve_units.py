@@ -36,17 +36,24 @@ def test_best_wheel_for_the_target() -> None:
 
 
 def test_sdist_when_no_wheel_fits() -> None:
-    package = {"name": "x", "version": "1", "sdist": _wheel("x-1.tar.gz"),
-               "wheels": [_wheel("x-1-cp312-cp312-win_amd64.whl")]}
-    assert _choose_artifact(package, _supported_tags("3.11.7", "linux-64"), "linux-64").url.endswith(".tar.gz")
+    package = {
+        "name": "x",
+        "version": "1",
+        "sdist": _wheel("x-1.tar.gz"),
+        "wheels": [_wheel("x-1-cp312-cp312-win_amd64.whl")],
+    }
+    assert _choose_artifact(package, _supported_tags("3.11.7", "linux-64"), "linux-64").url.endswith(
+        ".tar.gz"
+    )
 
 
 def test_conflict_names_both_sides() -> None:
     stderr = (
-        "  × No solution found when resolving dependencies:\n"
+        "  \u00d7 No solution found when resolving dependencies:\n"
         "  ╰─▶ Because only numpy>=2 is available and all versions of needs-old-numpy depend on numpy<2,\n"
         "      we can conclude that all versions of needs-old-numpy cannot be used.\n"
-        "      And because you require needs-old-numpy, we can conclude that your requirements are unsatisfiable.\n"
+        "      And because you require needs-old-numpy, we can conclude that your requirements are"
+        " unsatisfiable.\n"
     )
     owned = {"numpy": Owner(distribution="numpy", version="2.3.4", package="numpy 2.3.4 (py311_0)")}
     error = _explain_failure(stderr, owned, "linux-64")
@@ -58,7 +65,7 @@ def test_conflict_names_both_sides() -> None:
 
 def test_unknown_pypi_package() -> None:
     stderr = (
-        "  × No solution found when resolving dependencies:\n"
+        "  \u00d7 No solution found when resolving dependencies:\n"
         "  ╰─▶ Because nosuchpkg was not found in the package registry and you require nosuchpkg, "
         "we can conclude that your requirements are unsatisfiable.\n"
     )
@@ -77,7 +84,11 @@ def test_stub_wheel_is_reproducible_and_metadata_only(tmp_path: Path) -> None:
 
 
 def test_installed_distributions(tmp_path: Path) -> None:
-    for name, installer in (("numpy-2.3.4", "conda"), ("Requests-2.32.3", "uv"), ("old_pkg-1.0-py3.11", None)):
+    for name, installer in (
+        ("numpy-2.3.4", "conda"),
+        ("Requests-2.32.3", "uv"),
+        ("old_pkg-1.0-py3.11", None),
+    ):
         kind = "egg-info" if name.startswith("old") else "dist-info"
         folder = tmp_path / f"{name}.{kind}"
         folder.mkdir()

@@ -14,12 +14,12 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-__all__ = ["write_wheel"]
+__all__ = ["record_line", "write_wheel"]
 
 _FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # reproducible archives: same input, same bytes
 
 
-def _record_line(path: str, data: bytes) -> str:
+def record_line(path: str, data: bytes) -> str:
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
     return f"{path},sha256={digest},{len(data)}"
 
@@ -49,7 +49,7 @@ def write_wheel(
     )
     if entry_points:
         contents[f"{info}/entry_points.txt"] = entry_points.encode()
-    record = [_record_line(path, data) for path, data in sorted(contents.items())]
+    record = [record_line(path, data) for path, data in sorted(contents.items())]
     contents[f"{info}/RECORD"] = ("\n".join([*record, f"{info}/RECORD,,"]) + "\n").encode()
     dest_dir.mkdir(parents=True, exist_ok=True)
     target = dest_dir / f"{dist}-{version}-{tag}.whl"
