@@ -96,3 +96,20 @@ def test_installed_distributions(tmp_path: Path) -> None:
             (folder / "INSTALLER").write_text(installer + "\n")
     found = [(d.name, d.version, d.installer) for d in installed_distributions(tmp_path)]
     assert found == [("numpy", "2.3.4", "conda"), ("old-pkg", "1.0", ""), ("requests", "2.32.3", "uv")]
+
+
+def test_required_by_reads_uv_annotations() -> None:
+    from condauv.pypi.resolve import _required_by
+
+    text = (
+        "certifi==2024.8.30        # via requests\n"
+        "idna==3.10                # via requests, httpx\n"
+        "numpy @ file:///tmp/stubs/numpy-2.3.4-py3-none-any.whl  # via -r requirements.in, pandas\n"
+        "requests==2.32.3          # via -r requirements.in\n"
+    )
+    assert _required_by(text) == {
+        "certifi": ("requests",),
+        "idna": ("requests", "httpx"),
+        "numpy": ("pandas",),
+        "requests": (),
+    }

@@ -199,9 +199,7 @@ def _collect(
             executable.add(f"{target.scripts}/{script}")
     meta = f"{target.site}/{dist_info}"
     files[f"{meta}/INSTALLER"] = b"conda\n"
-    record = [
-        record_line(posixpath.relpath(path, target.site), data) for path, data in sorted(files.items())
-    ]
+    record = [record_line(posixpath.relpath(path, target.site), data) for path, data in sorted(files.items())]
     record.append(f"{dist_info}/RECORD,,")
     files[f"{meta}/RECORD"] = ("\n".join(record) + "\n").encode()
     return files, executable

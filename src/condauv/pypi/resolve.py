@@ -14,7 +14,7 @@ import re
 import tempfile
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,23 @@ class ResolvedArtifact:
     version: str
     url: str
     sha256: str
+    required_by: tuple[str, ...] = ()  # the PyPI packages that need it ("" for none: asked for directly)
+
+
+_VIA = re.compile(r"^([A-Za-z0-9][\w.\-]*)(?:\[[^\]]*\])?\s*(?:==|@)\s*\S+.*?#\s*via\s+(.+)$")
+
+
+def _required_by(annotated: str) -> dict[str, tuple[str, ...]]:
+    """``idna==3.10  # via requests`` -> {"idna": ("requests",)}; ``-r`` sources are left out."""
+    found: dict[str, tuple[str, ...]] = {}
+    for line in annotated.splitlines():
+        match = _VIA.match(line.strip())
+        if match:
+            parents = [p.strip() for p in match.group(2).split(",")]
+            found[canonicalize_name(match.group(1))] = tuple(
+                canonicalize_name(p) for p in parents if p and not p.startswith("-")
+            )
+    return found
 
 
 def resolve(
@@ -77,13 +94,24 @@ def resolve(
         if done.returncode != 0:
             raise _explain_failure(done.stderr, owned, subdir)
         data = tomllib.loads(out.read_text(encoding="utf-8"))
+        # the same resolution again, served from uv's cache, for "who needs it" (explain, list)
+        annotated = work / "requirements.txt"
+        uv.compile(
+            reqs,
+            annotated,
+            python_version=python_version,
+            python_platform=uv_python_platform(subdir),
+            annotated=True,
+        )
+        parents = _required_by(annotated.read_text(encoding="utf-8")) if annotated.exists() else {}
     supported = _supported_tags(python_version, subdir)
     artifacts = []
     for package in data.get("packages", []):
         name = canonicalize_name(package["name"])
         if name in owned:
             continue
-        artifacts.append(_choose_artifact(package, supported, subdir))
+        chosen = _choose_artifact(package, supported, subdir)
+        artifacts.append(replace(chosen, required_by=parents.get(name, ())))
     return sorted(artifacts, key=lambda a: a.name)
 
 

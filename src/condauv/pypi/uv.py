@@ -52,14 +52,19 @@ class Uv:
         *,
         python_version: str,
         python_platform: str,
+        annotated: bool = False,
     ) -> _process.Completed:
-        """Resolve ``requirements`` for a target (no interpreter needed) into a pylock.toml."""
+        """Resolve ``requirements`` for a target (no interpreter needed) into a pylock.toml,
+        or, ``annotated``, into a requirements.txt whose lines say who needs each package."""
+        formats = (
+            ["--annotation-style", "line", "--no-header"]
+            if annotated
+            else ["--format", "pylock.toml", "--generate-hashes"]
+        )
         command = [
             *self._base("compile"),
             str(requirements),
-            "--format",
-            "pylock.toml",
-            "--generate-hashes",
+            *formats,
             "--python-version",
             python_version,
             "--python-platform",

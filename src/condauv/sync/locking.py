@@ -128,7 +128,7 @@ def build_lock(manifest: Manifest, *, previous: Lock | None = None, offline: boo
                     requested=(entry.spec or "*") if entry else None,
                     reason=chosen[entry.key].reason
                     if entry
-                    else "dependency of the PyPI packages; conda does not provide it",
+                    else _pypi_dependency_reason(artifact.required_by),
                 )
             )
     return Lock(
@@ -191,3 +191,8 @@ def _conda_reasons(
     for name in by_name:
         reasons.setdefault(name, "dependency (conda)")
     return reasons
+
+
+def _pypi_dependency_reason(parents: Sequence[str]) -> str:
+    who = ", ".join(parents) if parents else "the PyPI packages"
+    return f"required by {who} (PyPI); conda does not provide it"
