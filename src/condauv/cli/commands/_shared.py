@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from condauv.cli.output import Output
-from condauv.project import Project
-from condauv.sync.apply import SyncReport
+
+if TYPE_CHECKING:
+    from condauv.project import Project
+    from condauv.sync.apply import SyncReport
 
 __all__ = ["load_project", "report_sync"]
 
 
 def load_project(args: argparse.Namespace) -> Project:
+    from condauv.project import Project
+
     return Project.load(args.manifest, args.prefix)
 
 

@@ -4,9 +4,6 @@ import argparse
 
 from condauv.cli.commands._shared import load_project, report_sync
 from condauv.cli.output import Output
-from condauv.manifest.model import Table
-from condauv.manifest.specs import parse_user_spec
-from condauv.sync.changes import add
 
 HELP = "add packages to the manifest, then lock and sync"
 
@@ -21,6 +18,10 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
+    from condauv.manifest.model import Table
+    from condauv.manifest.specs import parse_user_spec
+    from condauv.sync.changes import add
+
     table: Table = (
         "conda-dependencies" if args.conda else "pypi-dependencies" if args.pypi else "dependencies"
     )

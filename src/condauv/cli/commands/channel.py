@@ -4,7 +4,6 @@ import argparse
 from pathlib import Path
 
 from condauv.cli.output import Output
-from condauv.errors import UserError
 
 HELP = "build local conda channels (e.g. from wheels, for air-gapped sites)"
 
@@ -19,6 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
+    from condauv.errors import UserError
+
     if args.channel_command != "from-wheels":
         raise UserError(
             "condauv channel needs an action",

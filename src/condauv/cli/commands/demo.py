@@ -5,9 +5,6 @@ from pathlib import Path
 
 from condauv.cli.commands._shared import report_sync
 from condauv.cli.output import Output
-from condauv.demo import run_demo
-from condauv.inventory import inventory
-from condauv.lock.model import load_lock
 
 HELP = "build a hybrid environment from an embedded local channel (no conda channel needed)"
 
@@ -24,6 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
+    from condauv.demo import run_demo
+    from condauv.inventory import inventory
+    from condauv.lock.model import load_lock
+
     out.info("building the demo channel (this interpreter as `python`, numpy from its wheel)...")
     result = run_demo(args.dir, refresh=args.refresh)
     project = result.project

@@ -4,7 +4,6 @@ import argparse
 from pathlib import Path
 
 from condauv.cli.output import Output
-from condauv.sync.changes import init
 
 HELP = "write a new condauv.toml here"
 
@@ -30,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
+    from condauv.sync.changes import init
+
     path = init(
         Path.cwd(),
         manifest=args.manifest,

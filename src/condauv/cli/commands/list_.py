@@ -3,10 +3,6 @@ from __future__ import annotations
 import argparse
 
 from condauv.cli.output import Output
-from condauv.errors import ManifestError
-from condauv.inventory import inventory
-from condauv.lock.model import load_lock
-from condauv.project import Project
 
 HELP = "list installed packages, their manager (conda or pypi) and why"
 
@@ -16,6 +12,11 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
+    from condauv.errors import ManifestError
+    from condauv.inventory import inventory
+    from condauv.lock.model import load_lock
+    from condauv.project import Project
+
     try:
         project = Project.load(args.manifest, args.prefix)
         prefix, lock = project.prefix, load_lock(project.lock_path)

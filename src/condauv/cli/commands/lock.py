@@ -4,7 +4,6 @@ import argparse
 
 from condauv.cli.commands._shared import load_project
 from condauv.cli.output import Output
-from condauv.sync.locking import lock
 
 HELP = "solve both sides and write condauv.lock"
 
@@ -14,6 +13,8 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
+    from condauv.sync.locking import lock
+
     project = load_project(args)
     result = lock(project, offline=args.offline)
     if out.json_mode:

@@ -4,7 +4,6 @@ import argparse
 
 from condauv.cli.commands._shared import load_project, report_sync
 from condauv.cli.output import Output
-from condauv.sync.changes import remove
 
 HELP = "remove packages from the manifest, then lock and sync"
 
@@ -16,6 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
+    from condauv.sync.changes import remove
+
     result = remove(load_project(args), args.names, no_sync=args.no_sync, offline=args.offline)
     if result.sync is not None:
         report_sync(out, result.sync)

@@ -2,10 +2,8 @@ from __future__ import annotations
 
 import argparse
 
-from condauv.activation import run_in_prefix
 from condauv.cli.commands._shared import load_project
 from condauv.cli.output import Output
-from condauv.sync.apply import sync
 
 HELP = "run a command inside the environment (syncing it first)"
 
@@ -17,6 +15,9 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
+    from condauv.activation import run_in_prefix
+    from condauv.sync.apply import sync
+
     command = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
     project = load_project(args)
     if not args.no_sync:

@@ -4,7 +4,6 @@ import argparse
 
 from condauv.cli.commands._shared import load_project, report_sync
 from condauv.cli.output import Output
-from condauv.sync.apply import sync
 
 HELP = "make the environment match condauv.lock (locking first if needed)"
 
@@ -22,6 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
+    from condauv.sync.apply import sync
+
     report = sync(load_project(args), frozen=args.frozen, offline=args.offline, force=args.force)
     report_sync(out, report)
     return 0
