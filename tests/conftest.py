@@ -91,6 +91,22 @@ def populate_test_channel(folder: Path, numpy: Path) -> None:
     build_wheel_package(numpy, folder)
     with tempfile.TemporaryDirectory(prefix="condauv-six-") as temp:
         build_wheel_package(write_wheel(Path(temp), "six", "1.16.0"), folder)
+    # stand-ins for another platform: lockable (solve + PyPI resolution), never installed here
+    build_package(
+        name="python",
+        version="3.11.7",
+        output_dir=folder,
+        files={"bin/README": b"stand-in\n"},
+        subdir="osx-arm64",
+    )
+    build_package(
+        name="numpy",
+        version="2.4.6",
+        output_dir=folder,
+        subdir="osx-arm64",
+        files={"lib/python3.11/site-packages/numpy-2.4.6.dist-info/INSTALLER": b"conda\n"},
+        depends=["python >=3.11,<3.12.0a0"],
+    )
     for name, version, depends in TINY_PACKAGES:
         build_package(
             name=name,

@@ -216,3 +216,24 @@ def test_run_uses_the_activated_environment(cli: CLI, make_project: MakeProject,
     assert conda_prefix == prefix
     failing = cli("run", "--", "python", "-c", "raise SystemExit(3)", cwd=folder)
     assert failing.exit_code == 3
+
+
+def test_one_lock_for_two_platforms(cli: CLI, make_project: MakeProject) -> None:
+    folder = make_project()
+    document = ManifestDocument.open(folder / "condauv.toml")
+    text = document.text().replace('platforms = ["linux-64"]', 'platforms = ["linux-64", "osx-arm64"]')
+    (folder / "condauv.toml").write_text(text)
+    result = cli("add", "numpy", "requests", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    from condauv.lock import load_lock
+
+    lock = load_lock(folder / "condauv.lock")
+    assert lock is not None
+    assert lock.platforms == ("linux-64", "osx-arm64")
+    for platform in lock.platforms:
+        conda = {p.name: p for p in lock.conda_for(platform)}
+        assert conda["numpy"].provided_names() == {"numpy": "2.4.6"}
+        assert conda["python"].subdir == platform
+        assert {p.name for p in lock.pypi_for(platform)} == {"requests", "urllib3", "idna", "certifi"}
+    # this machine's platform was installed; the other one only locked
+    assert _listed(cli, folder)["requests"]["manager"] == "pypi"

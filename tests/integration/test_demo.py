@@ -1,0 +1,35 @@
+"""The README's main job, `condauv demo`, as a new user runs it (real PyPI)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.clirunner import CLI
+
+pytestmark = [pytest.mark.network, pytest.mark.slow]
+
+
+def test_demo_builds_a_hybrid_environment(cli: CLI, tmp_path: Path) -> None:
+    result = cli("demo", "--json", "demo", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    managers = {p["name"]: p["manager"] for p in report["packages"]}
+    assert managers["python"] == managers["numpy"] == "conda"
+    assert managers["requests"] == managers["tqdm"] == managers["click"] == "pypi"
+    assert "numpy" in report["check"] and "(conda)" in report["check"]
+    # run again: the same folder is reused and nothing changes
+    again = cli("demo", "demo", cwd=tmp_path)
+    assert again.exit_code == 0, again.stderr
+    assert "is in sync" in again.stderr
+
+
+def test_demo_refuses_a_foreign_folder(cli: CLI, tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    result = cli("demo", "mine", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "is not empty" in result.stderr
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["notes.txt"]
