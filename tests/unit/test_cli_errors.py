@@ -87,3 +87,15 @@ def test_python_dash_m(tmp_path: Path) -> None:
         [sys.executable, "-m", "condauv", "--version"], capture_output=True, text=True, check=True
     )
     assert done.stdout.startswith("condauv ")
+
+
+def test_channel_from_wheels_is_all_or_nothing(cli: CLI, tmp_path: Path) -> None:
+    from condauv.pypi.wheelfile import write_wheel
+
+    good = write_wheel(tmp_path / "wheels", "six", "1.16.0", files={"six.py": b""})
+    bad = tmp_path / "wheels" / "broken-1.0-py3-none-any.whl"
+    bad.write_bytes(b"not a zip")
+    before = _files(tmp_path)
+    result = cli("channel", "from-wheels", good, bad, "--output", tmp_path / "chan", cwd=tmp_path)
+    _assert_user_error(result, "broken-1.0-py3-none-any.whl")
+    assert _files(tmp_path) == before

@@ -63,6 +63,15 @@ def test_conflict_names_both_sides() -> None:
     assert error.hint and "numpy" in error.hint
 
 
+def test_unknown_pypi_package_in_find_links() -> None:
+    stderr = (
+        "Because requests was not found in the provided package locations and you require requests, "
+        "we can conclude that your requirements are unsatisfiable."
+    )
+    error = _explain_failure(stderr, {}, "linux-64")
+    assert isinstance(error, UserError) and "no PyPI package 'requests'" in error.message
+
+
 def test_unknown_pypi_package() -> None:
     stderr = (
         "  \u00d7 No solution found when resolving dependencies:\n"

@@ -38,8 +38,16 @@ def index_local_channel(folder: Path) -> None:
 
 def channel_from_wheels(wheels: Sequence[Path], output: Path) -> list[Path]:
     """Convert ``wheels`` into conda packages in the channel folder ``output`` and (re-)index it."""
-    output.mkdir(parents=True, exist_ok=True)
-    built = [build_wheel_package(wheel, output) for wheel in wheels]
+    output.parent.mkdir(parents=True, exist_ok=True)
+    # converted in a scratch folder first: one bad wheel leaves the channel as it was
+    with tempfile.TemporaryDirectory(prefix=".condauv-wheels-", dir=output.parent) as scratch:
+        staged = [build_wheel_package(wheel, Path(scratch)) for wheel in wheels]
+        built = []
+        for package in staged:
+            target = output / package.parent.name / package.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            package.replace(target)
+            built.append(target)
     index_local_channel(output)
     return built
 

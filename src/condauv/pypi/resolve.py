@@ -180,7 +180,9 @@ def _explain_failure(stderr: str, owned: Mapping[str, Owner], subdir: str) -> Ex
     if "unsatisfiable" in text or "cannot be used" in text or "No solution" in stderr:
         if mentioned:
             return _conflict(text, mentioned, subdir)
-        missing = re.search(r"Because ([\w.\-]+) was not found in the package registry", text)
+        missing = re.search(
+            r"Because ([\w.\-]+) was not found in the (?:package registry|provided package locations)", text
+        )
         if missing:
             return UserError(
                 f"no PyPI package {missing.group(1)!r} for {subdir}: {text}",
