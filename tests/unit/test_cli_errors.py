@@ -99,3 +99,13 @@ def test_channel_from_wheels_is_all_or_nothing(cli: CLI, tmp_path: Path) -> None
     result = cli("channel", "from-wheels", good, bad, "--output", tmp_path / "chan", cwd=tmp_path)
     _assert_user_error(result, "broken-1.0-py3-none-any.whl")
     assert _files(tmp_path) == before
+
+
+def test_public_api_is_lazy_and_complete() -> None:
+    import condauv
+
+    for name in condauv.__all__:
+        assert getattr(condauv, name) is not None
+    from condauv.sync import lock, sync
+
+    assert callable(lock) and callable(sync)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from condauv.errors import LockfileError
 
@@ -169,9 +169,6 @@ class PypiPackage:
         )
 
 
-Manager = Literal["conda", "pypi"]
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Lock:
     """A whole lockfile."""
@@ -182,7 +179,6 @@ class Lock:
     conda: tuple[CondaPackage, ...] = ()
     pypi: tuple[PypiPackage, ...] = ()
     version: int = LOCK_VERSION
-    pypi_options: dict[str, Any] = field(default_factory=dict)
 
     def conda_for(self, platform: str) -> list[CondaPackage]:
         return [p for p in self.conda if p.platform == platform]

@@ -2,10 +2,8 @@
 
 from condauv.manifest.model import (
     MANIFEST_NAME,
-    CondaDependency,
     EnvironmentSettings,
     Manifest,
-    PypiDependency,
     PypiOptions,
     Requested,
     load_manifest,
@@ -14,10 +12,8 @@ from condauv.manifest.model import (
 
 __all__ = [
     "MANIFEST_NAME",
-    "CondaDependency",
     "EnvironmentSettings",
     "Manifest",
-    "PypiDependency",
     "PypiOptions",
     "Requested",
     "load_manifest",

@@ -23,10 +23,8 @@ from condauv.platforms import KNOWN_SUBDIRS, current_subdir
 
 __all__ = [
     "MANIFEST_NAME",
-    "CondaDependency",
     "EnvironmentSettings",
     "Manifest",
-    "PypiDependency",
     "PypiOptions",
     "Requested",
     "load_manifest",
@@ -67,11 +65,6 @@ class Requested:
         """A PEP 508 requirement (``numpy>=1.26``); bare conda-style versions become ``==``."""
         extras = f"[{','.join(self.extras)}]" if self.extras else ""
         return f"{self.name}{extras}{pep440_specifier(self.spec)}"
-
-
-# Aliases kept for readability at call sites: a conda entry and a PyPI entry are both Requested.
-CondaDependency = Requested
-PypiDependency = Requested
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
