@@ -7,6 +7,7 @@ solve, install, index or activate.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import re
 from collections.abc import Coroutine, Iterable, Sequence
@@ -151,19 +152,31 @@ def solve(
 
 
 def _explain_solver_error(text: str, specs: Sequence[str], subdir: str) -> SolveError:
-    lines = [line.strip(" │├└─") for line in text.splitlines()]
-    lines = [line for line in lines if line and not line.startswith("Cannot solve the request")]
-    missing = re.search(r"[Nn]o candidates were found for ([^\s.]+)", text)
+    """rattler's explanation tree, condensed to the requirements that clash."""
+    missing = re.search(
+        r"[Nn]o candidates were found for ([^\s.]+)(?: ([^\n]*?))?\.?\s*$", text, re.MULTILINE
+    )
     if missing:
-        name = missing.group(1).split()[0].strip("'\"")
+        name, spec = missing.group(1), (missing.group(2) or "*").strip()
+        if spec in ("", "*"):
+            return SolveError(
+                f"no conda package {name!r} in the configured channels for {subdir}",
+                hint="check the name and the channels, or move it to [pypi-dependencies]",
+            )
         return SolveError(
-            f"no conda package {name!r} in the configured channels for {subdir}",
-            hint="check the name and the channels, or move it to [pypi-dependencies]",
+            f"no conda package matches '{name} {spec}' in the configured channels for {subdir}",
+            hint=f"relax the version of {name}, or add a channel that has it",
         )
-    summary = "; ".join(lines[:6])
+    lines = [line.strip(" │├└─") for line in text.splitlines()]
+    clashes = [
+        f"{parent.removesuffix(' would require')} requires {child.split(', which', 1)[0]}"
+        for parent, child in itertools.pairwise(lines)
+        if parent.endswith(" would require")
+    ]
+    summary = "; ".join(clashes) or " ".join(line for line in lines if line)
     return SolveError(
-        f"the conda specs cannot be satisfied together for {subdir} ({', '.join(specs)}): {summary}",
-        hint="relax one of the clashing specs named above",
+        f"the conda specs cannot be satisfied together for {subdir}: {summary}",
+        hint=f"relax one of the clashing specs (asked for: {', '.join(specs)})",
     )
 
 
