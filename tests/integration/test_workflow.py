@@ -66,7 +66,7 @@ def test_add_numpy_and_requests_goes_to_both_managers(cli: CLI, make_project: Ma
     assert listed["python"]["manager"] == "conda"
     assert listed["requests"]["manager"] == "pypi"
     assert {"urllib3", "idna", "certifi"} <= {n for n, p in listed.items() if p["manager"] == "pypi"}
-    assert "strategy" in listed["numpy"]["reason"] and "strategy" in listed["requests"]["reason"]
+    assert "built-in" in listed["numpy"]["reason"] and "built-in" in listed["requests"]["reason"]
     assert listed["urllib3"]["reason"].startswith("required by requests")
     assert "numpy" not in {n for n, p in listed.items() if p["manager"] == "pypi"}
     done = subprocess.run(

@@ -49,14 +49,14 @@ def _entry(name: str, table: str = "dependencies") -> Requested:
 def test_seed_lists(name: str, manager: str, as_name: str) -> None:
     decision = decide(_entry(name), in_channels=set())
     assert (decision.manager, decision.name) == (manager, as_name)
-    assert "strategy" in decision.reason
+    assert "built-in knowledge" in decision.reason
 
 
 def test_channel_evidence_and_tables() -> None:
     assert decide(_entry("tiny-a"), in_channels={"tiny-a"}).manager == "conda"
     assert decide(_entry("tiny-a"), in_channels=set()).manager == "pypi"
     offline = decide(_entry("tiny-a"), in_channels=None)
-    assert offline.manager == "pypi" and "offline" in offline.reason
+    assert offline.manager == "pypi" and "not consulted" in offline.reason
     assert decide(_entry("numpy", "pypi-dependencies"), in_channels=set()).manager == "pypi"
     assert decide(_entry("requests", "conda-dependencies"), in_channels=set()).manager == "conda"
 

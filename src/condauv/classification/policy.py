@@ -1,126 +1,126 @@
-"""The first classification policy: the seed's two lists, then "conda if a channel has it".
+"""Which manager installs a package, and why: one function, :func:`decide`, holds the rules.
 
-Callers only use :func:`decide`; a richer classifier replaces its body, not its signature.
+From strongest to weakest:
+1. the manifest's explicit tables, then its ``[classify]`` rules (globs allowed);
+2. built-in knowledge (``data/knowledge.toml``): the strategy's two lists and what the field
+   knows (CUDA, MKL, GDAL, HDF5, OpenCV and the like go to conda);
+3. evidence: whether the configured conda channels have the package;
+4. otherwise PyPI.
+Every rule consulted leaves a line in the decision's ``trace`` (``condauv explain`` shows it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import fnmatch
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from condauv.classification.names import conda_name_for
+from packaging.utils import canonicalize_name
+
+from condauv.classification.knowledge import knowledge
+from condauv.errors import UserError
 from condauv.manifest.model import Requested
 
-__all__ = ["SEED_CONDA", "SEED_PYPI", "Decision", "Manager", "decide", "seed_manager"]
+__all__ = ["Decision", "Manager", "decide", "seed_manager"]
 
 Manager = Literal["conda", "pypi"]
-
-#: The strategy document's "Conda packages (system dependencies)" list (conda names).
-SEED_CONDA = frozenset(
-    {
-        "pytorch",
-        "torchvision",
-        "torchaudio",
-        "pytorch-cuda",
-        "numpy",
-        "scipy",
-        "pandas",
-        "opencv",
-        "pillow",
-        "matplotlib",
-        "seaborn",
-        "jupyter",
-        "ipykernel",
-        "cudatoolkit",
-        "cudnn",
-    }
-)
-
-#: The strategy document's "uv packages (pure Python)" list, plus its install examples.
-SEED_PYPI = frozenset(
-    {
-        "transformers",
-        "datasets",
-        "accelerate",
-        "diffusers",
-        "tokenizers",
-        "scikit-learn",
-        "xgboost",
-        "lightgbm",
-        "optuna",
-        "wandb",
-        "fastapi",
-        "uvicorn",
-        "requests",
-        "httpx",
-        "black",
-        "isort",
-        "flake8",
-        "pytest",
-        "ipywidgets",
-        "tqdm",
-        "rich",
-        "click",
-        "typer",
-        "openai",
-        "anthropic",
-        "langchain",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Decision:
-    """Where one requested package goes, under which name, and the reason in words."""
+    """Where one requested package goes, under which names, and why."""
 
     name: str  # the name the chosen manager knows it by
     manager: Manager
-    reason: str
+    reason: str  # the rule that decided, in words
+    conda_name: str
+    pypi_names: tuple[str, ...]
+    trace: tuple[str, ...] = ()  # every rule consulted, in order, with its outcome
 
 
 def seed_manager(name: str) -> Manager | None:
-    """The manager the seed's lists name for ``name`` (either spelling), if they name one."""
-    conda_name = conda_name_for(name)
-    if conda_name in SEED_CONDA:
+    """The manager built-in knowledge names for ``name`` (either spelling), if any."""
+    known = knowledge()
+    if known.conda_reason(known.conda_name_for(name)) is not None:
         return "conda"
-    if conda_name in SEED_PYPI or name.lower() in SEED_PYPI:
+    if known.pypi_reason(name) is not None:
         return "pypi"
     return None
 
 
-def decide(entry: Requested, *, in_channels: Collection[str] | None) -> Decision:
+def _rule_for(names: Collection[str], rules: Mapping[str, Manager]) -> tuple[str, Manager] | None:
+    for pattern, manager in rules.items():
+        if any(fnmatch.fnmatchcase(name, pattern.lower()) for name in names):
+            return pattern, manager
+    return None
+
+
+def decide(
+    entry: Requested,
+    *,
+    in_channels: Collection[str] | None,
+    rules: Mapping[str, Manager] | None = None,
+) -> Decision:
     """Decide conda or PyPI for one manifest entry.
 
-    ``in_channels`` holds the (conda) names the configured channels have among the ones asked
+    ``in_channels`` holds the (conda) names the configured channels have among those asked
     about; ``None`` means the channels were not consulted (offline), and the decision then
-    rests on the lists alone.
+    rests on the manifest and built-in knowledge alone.
     """
+    known = knowledge()
+    conda_name = known.conda_name_for(entry.name)
+    pypi_names = (
+        known.pypi_names_for(conda_name)
+        if conda_name != canonicalize_name(entry.name)
+        else (canonicalize_name(entry.name),)
+    )
+    trace: list[str] = []
+
+    def done(manager: Manager, reason: str) -> Decision:
+        trace.append(f"=> {manager}: {reason}")
+        name = (
+            (conda_name if entry.table == "dependencies" else entry.name)
+            if manager == "conda"
+            else entry.name
+        )
+        return Decision(
+            name=name,
+            manager=manager,
+            reason=reason,
+            conda_name=conda_name,
+            pypi_names=pypi_names,
+            trace=tuple(trace),
+        )
+
     where = f"[{entry.table}]"
+    if entry.table != "conda-dependencies":
+        real = known.placeholder_for(entry.name)
+        if real is not None and entry.table == "pypi-dependencies":
+            raise UserError(
+                f"{entry.name!r} on PyPI is a placeholder, not a package: did you mean {real}?",
+                hint=f"write {real} in [pypi-dependencies], or {entry.name} in [conda-dependencies]",
+            )
     if entry.table == "conda-dependencies":
-        return Decision(name=entry.name, manager="conda", reason=f"listed in {where}")
+        return done("conda", f"listed in {where}")
+    trace.append(f"{where}: not an explicit conda/PyPI table")
     if entry.table == "pypi-dependencies":
-        return Decision(name=entry.name, manager="pypi", reason=f"listed in {where}")
-    conda_name = conda_name_for(entry.name)
-    seed = seed_manager(entry.name)
-    if seed == "conda":
-        return Decision(
-            name=conda_name,
-            manager="conda",
-            reason=f"{where}: a binary/system package (the strategy's conda list)",
-        )
-    if seed == "pypi":
-        return Decision(
-            name=entry.name,
-            manager="pypi",
-            reason=f"{where}: a pure-Python package (the strategy's uv list)",
-        )
-    if in_channels is not None and conda_name in in_channels:
-        return Decision(name=conda_name, manager="conda", reason=f"{where}: the conda channels have it")
+        return done("pypi", f"listed in {where}")
+    matched = _rule_for({canonicalize_name(entry.name), conda_name, *pypi_names}, rules or {})
+    if matched:
+        return done(matched[1], f"[classify] rule {matched[0]!r} = {matched[1]!r}")
+    trace.append("[classify]: no rule matches")
+    why = known.conda_reason(conda_name)
+    if why:
+        return done("conda", f"{where}: {why} (built-in knowledge)")
+    trace.append(f"built-in conda list: {conda_name} is not on it")
+    why = known.pypi_reason(entry.name)
+    if why:
+        return done("pypi", f"{where}: {why} (built-in knowledge)")
+    trace.append(f"built-in PyPI list: {entry.name} is not on it")
     if in_channels is None:
-        return Decision(
-            name=entry.name,
-            manager="pypi",
-            reason=f"{where}: not in the strategy's lists; channels not consulted (offline)",
-        )
-    return Decision(name=entry.name, manager="pypi", reason=f"{where}: the conda channels do not have it")
+        return done("pypi", f"{where}: not in the built-in lists; channels not consulted")
+    if conda_name in in_channels:
+        return done("conda", f"{where}: the conda channels have it")
+    trace.append(f"conda channels: no package {conda_name!r}")
+    return done("pypi", f"{where}: the conda channels do not have it")

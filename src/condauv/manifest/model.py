@@ -38,7 +38,7 @@ TABLES: tuple[Table, ...] = ("dependencies", "conda-dependencies", "pypi-depende
 
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _CONDA_VERSION = re.compile(r"^[A-Za-z0-9_.*+!<>=,|~ -]+$")
-_TOP_KEYS = {"environment", "pypi-options", *TABLES}
+_TOP_KEYS = {"environment", "pypi-options", "classify", *TABLES}
 _ENV_KEYS = {"name", "python", "channels", "platforms", "prefix"}
 _PYPI_OPTION_KEYS = {"index-url", "extra-index-urls", "find-links", "no-index"}
 
@@ -109,6 +109,7 @@ class Manifest:
     environment: EnvironmentSettings
     requested: tuple[Requested, ...]
     pypi_options: PypiOptions = field(default_factory=PypiOptions)
+    classify: dict[str, Literal["conda", "pypi"]] = field(default_factory=dict)  # glob -> manager
 
     @property
     def root(self) -> Path:
@@ -125,6 +126,7 @@ class Manifest:
             "channels": list(env.channels),
             "platforms": sorted(env.platforms),
             "requested": sorted([r.table, r.key, r.spec, sorted(r.extras)] for r in self.requested),
+            "classify": sorted(self.classify.items()),
             "pypi-options": {
                 "index-url": self.pypi_options.index_url,
                 "extra-index-urls": list(self.pypi_options.extra_index_urls),
@@ -187,6 +189,7 @@ def parse_manifest(text: str, path: Path) -> Manifest:
         environment=env,
         requested=tuple(requested),
         pypi_options=_pypi_options(data.get("pypi-options", {}), path),
+        classify=_classify_rules(data.get("classify", {}), path.name),
     )
 
 
@@ -315,3 +318,17 @@ def _pypi_options(raw: Any, path: Path) -> PypiOptions:
     return PypiOptions(
         index_url=index_url, extra_index_urls=extra, find_links=tuple(links), no_index=no_index
     )
+
+
+def _classify_rules(raw: Any, file: str) -> dict[str, Literal["conda", "pypi"]]:
+    """``[classify]``: ``"nvidia-*" = "pypi"``; globs match either ecosystem's spelling."""
+    raw = _expect(raw, dict, file, "[classify]", "a table")
+    rules: dict[str, Literal["conda", "pypi"]] = {}
+    for pattern, manager in raw.items():
+        if manager not in ("conda", "pypi"):
+            raise ManifestError(
+                f"{file}: classify.{pattern} = {manager!r} is not a manager",
+                hint='write "conda" or "pypi"',
+            )
+        rules[pattern.lower()] = manager
+    return rules

@@ -55,7 +55,7 @@ def decisions(manifest: Manifest, *, offline: bool) -> dict[str, Decision]:
 
         urls = [channel_url(c, manifest.root) for c in manifest.environment.channels]
         in_channels = engine.names_in_channels(urls, manifest.environment.platforms, undecided)
-    return {r.key: decide(r, in_channels=in_channels) for r in manifest.requested}
+    return {r.key: decide(r, in_channels=in_channels, rules=manifest.classify) for r in manifest.requested}
 
 
 def build_lock(manifest: Manifest, *, previous: Lock | None = None, offline: bool = False) -> Lock:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from condauv.cli.commands import add, channel, demo, init, list_, lock, remove, run, sync
+from condauv.cli.commands import add, channel, classify, demo, explain, init, list_, lock, remove, run, sync
 
 __all__ = ["COMMANDS"]
 
@@ -16,6 +16,8 @@ COMMANDS: dict[str, ModuleType] = {
     "sync": sync,
     "list": list_,
     "run": run,
+    "classify": classify,
+    "explain": explain,
     "demo": demo,
     "channel": channel,
 }

@@ -1,0 +1,51 @@
+"""classify/explain against a real local channel, and [classify] rules at lock time."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from condauv.lock import load_lock
+from tests.clirunner import CLI
+from tests.integration.conftest import MakeProject
+
+
+def test_classify_consults_the_channels_and_writes_nothing(cli: CLI, make_project: MakeProject) -> None:
+    folder = make_project()
+    before = sorted(p.name for p in folder.iterdir())
+    result = cli("classify", "--json", "tiny-a", "six", "requests", "torch", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["schema"] == 1
+    by_spec = {p["spec"]: p for p in report["packages"]}
+    assert by_spec["tiny-a"]["manager"] == "conda"
+    assert by_spec["tiny-a"]["reason"] == "[dependencies]: the conda channels have it"
+    assert by_spec["tiny-a"]["channels-consulted"] is True
+    assert by_spec["requests"]["manager"] == "pypi"
+    assert (by_spec["torch"]["manager"], by_spec["torch"]["name"]) == ("conda", "pytorch")
+    assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_explain_reads_well_and_says_how_to_override(cli: CLI, make_project: MakeProject) -> None:
+    folder = make_project()
+    result = cli("explain", "tiny-a", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout
+    assert text.startswith("tiny-a: installed by conda as 'tiny-a'")
+    assert "built-in PyPI list: tiny-a is not on it" in text
+    assert "=> conda: [dependencies]: the conda channels have it" in text
+    assert "condauv add --pypi tiny-a" in text
+    assert '[classify] "tiny-a" = "pypi"' in text
+
+
+def test_classify_rules_drive_the_lock(cli: CLI, make_project: MakeProject, tmp_path: Path) -> None:
+    folder = make_project()
+    with (folder / "condauv.toml").open("a") as handle:
+        handle.write('\n[classify]\n"six" = "pypi"\n')
+    assert cli("add", "--no-sync", "six", "tiny-a", cwd=folder).exit_code == 0
+    lock = load_lock(folder / "condauv.lock")
+    assert lock is not None
+    assert "six" in {p.name for p in lock.pypi}  # the rule beat "the channels have it"
+    assert "tiny-a" in {p.name for p in lock.conda}
+    reason = next(p.reason for p in lock.pypi if p.name == "six")
+    assert reason == "[classify] rule 'six' = 'pypi'"
