@@ -79,6 +79,7 @@ def test_content_hash_ignores_comments_and_order(tmp_path: Path) -> None:
         ("[environment]\nchannels = []\n", "channels is empty"),
         ('[conda-dependencies]\nx = "$(rm -rf)"\n', "not a conda version spec"),
         ('[pypi-options]\nno-index = "yes"\n', "no-index must be true or false"),
+        ('[classify]\n"nvidia-*" = "apt"\n', "classify.nvidia-* = 'apt' is not a manager"),
     ],
 )
 def test_bad_manifests_name_the_problem(tmp_path: Path, text: str, fragment: str) -> None:
@@ -157,3 +158,12 @@ def test_bad_user_specs(text: str) -> None:
 
     with pytest.raises(UserError):
         parse_user_spec(text, "dependencies")
+
+
+def test_classify_rules_are_part_of_the_content_hash(tmp_path: Path) -> None:
+    plain = parse_manifest('[dependencies]\nsix = "*"\n', tmp_path / "condauv.toml")
+    ruled = parse_manifest(
+        '[dependencies]\nsix = "*"\n[classify]\n"Six" = "pypi"\n', tmp_path / "condauv.toml"
+    )
+    assert ruled.classify == {"six": "pypi"}
+    assert plain.content_hash() != ruled.content_hash()
