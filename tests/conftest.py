@@ -51,6 +51,8 @@ WHEELHOUSE = (
     ("needs-new-numpy", "1.0", ("numpy>=2",)),
     ("tqdm", "4.66.5", ()),
     ("click", "8.1.7", ()),
+    ("gpu-thing", "1.0", ("nvidia-cudnn-cu12>=9",)),
+    ("nvidia-cudnn-cu12", "9.1.0", ()),
 )
 
 #: (name, version, depends) of tiny non-Python packages for fast solver tests.
@@ -60,6 +62,7 @@ TINY_PACKAGES = (
     ("tiny-b", "2.0", ()),
     ("tiny-c", "1.0", ("tiny-b <2",)),
     ("tiny-d", "1.0", ("tiny-b >=2",)),
+    ("cudatoolkit", "12.1.0", ()),
 )
 
 

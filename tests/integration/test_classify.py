@@ -49,3 +49,16 @@ def test_classify_rules_drive_the_lock(cli: CLI, make_project: MakeProject, tmp_
     assert "tiny-a" in {p.name for p in lock.conda}
     reason = next(p.reason for p in lock.pypi if p.name == "six")
     assert reason == "[classify] rule 'six' = 'pypi'"
+
+
+def test_cuda_from_both_managers_fails_the_lock(cli: CLI, make_project: MakeProject) -> None:
+    folder = make_project()
+    manifest = (folder / "condauv.toml").read_bytes()
+    result = cli("add", "--no-sync", "cudatoolkit", "gpu-thing", cwd=folder)
+    assert result.exit_code == 2
+    assert (
+        "CUDA libraries from both managers on linux-64: conda cudatoolkit and PyPI nvidia-cudnn-cu12"
+        in result.stderr
+    )
+    assert (folder / "condauv.toml").read_bytes() == manifest
+    assert not (folder / "condauv.lock").exists()

@@ -74,3 +74,14 @@ def test_knowledge_is_versioned_and_consistent() -> None:
     assert known.version == 1
     for conda in known.pypi_to_conda.values():
         assert conda in known.conda_to_pypi, conda  # every routed name has a known conda package
+
+
+def test_cuda_from_both_managers_is_a_conflict() -> None:
+    from condauv.classification.guards import check_cuda_family
+    from condauv.errors import ConflictError
+
+    check_cuda_family({"cudatoolkit", "pytorch"}, {"requests"}, "linux-64")
+    check_cuda_family({"python"}, {"nvidia-cublas-cu12", "torch"}, "linux-64")
+    with pytest.raises(ConflictError, match="conda cudatoolkit, cudnn and PyPI nvidia-cudnn-cu12") as info:
+        check_cuda_family({"cudatoolkit", "cudnn"}, {"nvidia-cudnn-cu12", "torch"}, "linux-64")
+    assert info.value.hint and "nvidia-*" in info.value.hint

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from condauv import _fs
 from condauv.classification import Decision, decide, seed_manager
+from condauv.classification.guards import check_cuda_family
 from condauv.classification.names import conda_name_for, pypi_names_for
 from condauv.conda.channels import channel_url
 from condauv.errors import SolveError
@@ -116,6 +117,7 @@ def build_lock(manifest: Manifest, *, previous: Lock | None = None, offline: boo
             subdir=subdir,
             uv=uv,
         )
+        check_cuda_family({r.name.normalized for r in records}, {a.name for a in artifacts}, subdir)
         for artifact in artifacts:
             entry = pypi_entries.get(artifact.name)
             pypi_packages.append(
