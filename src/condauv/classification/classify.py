@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from condauv.classification.knowledge import knowledge
-from condauv.classification.policy import Decision, decide, seed_manager
+from condauv.classification.policy import Decision, decide, needs_channel_evidence
 from condauv.errors import UserError
 from condauv.manifest.model import Manifest, Requested, Table
 from condauv.manifest.specs import parse_user_spec
@@ -56,11 +55,7 @@ def classify(specs: Sequence[str], *, manifest: Manifest | None, offline: bool) 
     """Decide every spec as ``condauv add`` would, consulting the channels unless ``offline``."""
     entries = [_entry(spec, manifest) for spec in specs]
     rules = manifest.classify if manifest else {}
-    undecided = [
-        knowledge().conda_name_for(e.name)
-        for e in entries
-        if e.table == "dependencies" and seed_manager(e.name) is None
-    ]
+    undecided = needs_channel_evidence(entries, rules)
     in_channels: set[str] | None = None
     note = "offline: decided from the manifest and built-in knowledge" if offline else None
     if undecided and not offline:

@@ -12,7 +12,7 @@ Every rule consulted leaves a line in the decision's ``trace`` (``condauv explai
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -22,7 +22,7 @@ from condauv.classification.knowledge import knowledge
 from condauv.errors import UserError
 from condauv.manifest.model import Requested
 
-__all__ = ["Decision", "Manager", "decide", "seed_manager"]
+__all__ = ["Decision", "Manager", "decide", "needs_channel_evidence", "seed_manager"]
 
 Manager = Literal["conda", "pypi"]
 
@@ -47,6 +47,19 @@ def seed_manager(name: str) -> Manager | None:
     if known.pypi_reason(name) is not None:
         return "pypi"
     return None
+
+
+def needs_channel_evidence(entries: Sequence[Requested], rules: Mapping[str, Manager]) -> list[str]:
+    """Conda names of the entries that neither a table, a rule nor built-in knowledge decides:
+    the ones to ask the channels about, in one query."""
+    known = knowledge()
+    return [
+        known.conda_name_for(e.name)
+        for e in entries
+        if e.table == "dependencies"
+        and seed_manager(e.name) is None
+        and _rule_for({canonicalize_name(e.name), known.conda_name_for(e.name)}, rules) is None
+    ]
 
 
 def _rule_for(names: Collection[str], rules: Mapping[str, Manager]) -> tuple[str, Manager] | None:

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from condauv import _fs
-from condauv.classification import Decision, decide, seed_manager
+from condauv.classification import Decision, decide
 from condauv.classification.guards import check_cuda_family
-from condauv.classification.names import conda_name_for, pypi_names_for
+from condauv.classification.names import pypi_names_for
+from condauv.classification.policy import needs_channel_evidence
 from condauv.conda.channels import channel_url
 from condauv.errors import SolveError
 from condauv.lock.model import CondaPackage, Lock, PypiPackage, load_lock
@@ -47,9 +48,7 @@ def lock(project: Project, *, offline: bool = False, write: bool = True) -> Lock
 
 def decisions(manifest: Manifest, *, offline: bool) -> dict[str, Decision]:
     """The manager of every manifest entry, channels consulted for undecided names."""
-    undecided = [
-        conda_name_for(r.name) for r in manifest.table("dependencies") if seed_manager(r.name) is None
-    ]
+    undecided = needs_channel_evidence(manifest.requested, manifest.classify)
     in_channels: set[str] | None = None
     if undecided and not offline:
         from condauv.conda import engine
