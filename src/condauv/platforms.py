@@ -17,6 +17,7 @@ __all__ = [
     "current_subdir",
     "python_site_packages",
     "subdir_for_wheel_tag",
+    "marker_environment",
     "uv_python_platform",
     "wheel_platform_tags",
 ]
@@ -60,6 +61,27 @@ def current_subdir() -> str:
     if sys.platform == "win32":
         return "win-64"
     return f"{sys.platform}-{machine}"
+
+
+def marker_environment(python_version: str, subdir: str) -> dict[str, str]:
+    """PEP 508 marker variables for CPython ``python_version`` (``3.11`` or ``3.11.7``) on ``subdir``,
+    without running that interpreter."""
+    parts = [*python_version.split("."), "0", "0"][:3]
+    system = subdir.split("-", 1)[0]
+    machine = {"osx-arm64": "arm64", "win-64": "AMD64"}.get(subdir, _ARCH.get(subdir, ""))
+    return {
+        "implementation_name": "cpython",
+        "implementation_version": ".".join(parts),
+        "os_name": "nt" if system == "win" else "posix",
+        "platform_machine": machine,
+        "platform_python_implementation": "CPython",
+        "platform_release": "",
+        "platform_system": {"linux": "Linux", "osx": "Darwin", "win": "Windows"}.get(system, ""),
+        "platform_version": "",
+        "python_full_version": ".".join(parts),
+        "python_version": ".".join(parts[:2]),
+        "sys_platform": {"linux": "linux", "osx": "darwin", "win": "win32"}.get(system, system),
+    }
 
 
 def check_subdir(subdir: str) -> str:

@@ -18,13 +18,15 @@ Page = list[dict[str, Any]]
 class SimpleIndex:
     """Project pages at ``{url}<project>/``, files at ``/files/<name>``; counts file downloads.
 
-    Pages are answered only to ``Accept: application/vnd.pypi.simple.v1+json``, as PEP 691 asks.
+    Pages are answered only when ``Accept`` names ``application/vnd.pypi.simple.v1+json``, as
+    PEP 691 asks, with an ``ETag`` that a conditional request (``If-None-Match``) turns into 304.
     """
 
     def __init__(self, pages: Mapping[str, Page], files: Mapping[str, bytes]) -> None:
         self.pages = dict(pages)
         self.files = dict(files)
         self.downloads = 0
+        self.page_requests = 0
         index = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -32,12 +34,25 @@ class SimpleIndex:
                 project = self.path.removeprefix("/simple/").rstrip("/")
                 name = self.path.removeprefix("/files/")
                 if self.path.startswith("/simple/") and project in index.pages:
-                    if self.headers["Accept"] != "application/vnd.pypi.simple.v1+json":
+                    index.page_requests += 1
+                    if "application/vnd.pypi.simple.v1+json" not in (self.headers["Accept"] or ""):
                         self.send_error(406)
                         return
                     page = {"meta": {"api-version": "1.0"}, "name": project, "files": index.pages[project]}
                     data = json.dumps(page).encode()
-                elif self.path.startswith("/files/") and name in index.files:
+                    etag = f'"{hashlib.sha256(data).hexdigest()[:16]}"'
+                    if self.headers["If-None-Match"] == etag:
+                        self.send_response(304)
+                        self.end_headers()
+                        return
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/vnd.pypi.simple.v1+json")
+                    self.send_header("ETag", etag)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+                if self.path.startswith("/files/") and name in index.files:
                     index.downloads += 1
                     data = index.files[name]
                 else:

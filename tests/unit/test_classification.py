@@ -64,6 +64,7 @@ def test_trace_lists_every_rule_consulted() -> None:
         "[classify]",
         "built-in conda list",
         "built-in PyPI list",
+        "package index",
         "conda channels",
         "=> pypi",
     ]

@@ -6,16 +6,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from condauv.classification.policy import Decision, decide, needs_channel_evidence
-from condauv.errors import UserError
+from condauv.classification.evidence import EvidenceScope, collect_evidence
+from condauv.classification.policy import Decision, decide
+from condauv.classification.transitive import DependencyView, dependency_view
+from condauv.lock.model import LOCK_NAME, load_lock
 from condauv.manifest.model import Manifest, Requested, Table
 from condauv.manifest.specs import parse_user_spec
 from condauv.platforms import current_subdir
+from condauv.pypi.evidence import PypiEvidence
 
-__all__ = ["Classification", "classify"]
+__all__ = ["Classification", "classify", "scope_of"]
 
 #: The version of ``classify --json``'s schema (docs/classify.md).
 SCHEMA_VERSION = 1
+
+#: The interpreter a project gets from ``condauv init`` (the target outside a project).
+DEFAULT_PYTHON = "3.11.*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,11 +29,14 @@ class Classification:
     spec: str
     decision: Decision
     channels_consulted: bool
-    note: str | None = None  # why the channels were not consulted, when they were not
+    note: str | None = None  # why a source was not consulted, when one was not
+    evidence: PypiEvidence | None = None  # what the package index says, when it was asked
+    dependencies: tuple[DependencyView, ...] | None = None  # of a PyPI package, when known
+    target: str = ""  # "CPython 3.11 on linux-64": what the transitive view was evaluated for
 
     def to_dict(self) -> dict[str, object]:
         d = self.decision
-        return {
+        data: dict[str, object] = {
             "spec": self.spec,
             "manager": d.manager,
             "name": d.name,
@@ -36,8 +45,13 @@ class Classification:
             "reason": d.reason,
             "trace": list(d.trace),
             "channels-consulted": self.channels_consulted,
-            **({"note": self.note} if self.note else {}),
+            "pypi-evidence": self.evidence.to_dict() if self.evidence else None,
         }
+        if self.dependencies is not None:
+            data["dependencies"] = [v.to_dict() for v in self.dependencies]
+        if self.note:
+            data["note"] = self.note
+        return data
 
 
 def _entry(spec: str, manifest: Manifest | None) -> Requested:
@@ -51,31 +65,84 @@ def _entry(spec: str, manifest: Manifest | None) -> Requested:
     return entry
 
 
+def scope_of(manifest: Manifest | None) -> EvidenceScope:
+    """Where to look: the manifest's channels, platforms, Python and index; else the defaults."""
+    if manifest is None:
+        return EvidenceScope(
+            channels=("conda-forge",), platforms=(current_subdir(),), python=DEFAULT_PYTHON, root=Path.cwd()
+        )
+    env = manifest.environment
+    return EvidenceScope(
+        channels=env.channels,
+        platforms=env.platforms,
+        python=env.python,
+        root=manifest.root,
+        pypi_options=manifest.pypi_options,
+    )
+
+
 def classify(specs: Sequence[str], *, manifest: Manifest | None, offline: bool) -> list[Classification]:
-    """Decide every spec as ``condauv add`` would, consulting the channels unless ``offline``."""
+    """Decide every spec as ``condauv add`` would, consulting the channels and the package index
+    unless ``offline`` (then built-in knowledge and the index cache alone); nothing is written."""
     entries = [_entry(spec, manifest) for spec in specs]
     rules = manifest.classify if manifest else {}
-    undecided = needs_channel_evidence(entries, rules)
-    in_channels: set[str] | None = None
-    note = "offline: decided from the manifest and built-in knowledge" if offline else None
-    if undecided and not offline:
-        from condauv.conda import engine
-        from condauv.conda.channels import channel_url
-
-        channels = manifest.environment.channels if manifest else ("conda-forge",)
-        platforms = manifest.environment.platforms if manifest else (current_subdir(),)
-        root = manifest.root if manifest else Path.cwd()
-        try:
-            urls = [channel_url(c, root) for c in channels]
-            in_channels = engine.names_in_channels(urls, platforms, undecided)
-        except UserError as exc:
-            note = f"channels not consulted: {exc.message}"
-    return [
-        Classification(
-            spec=spec,
-            decision=decide(entry, in_channels=in_channels, rules=rules),
-            channels_consulted=in_channels is not None,
-            note=note,
-        )
-        for spec, entry in zip(specs, entries, strict=True)
+    scope = scope_of(manifest)
+    evidence = collect_evidence(
+        entries, scope, rules=rules, offline=offline, strict=False, with_requires=True
+    )
+    decisions = [
+        decide(entry, in_channels=evidence.in_channels, rules=rules, pypi=evidence.for_entry(entry))
+        for entry in entries
     ]
+    provides = _conda_provides(manifest, scope, decisions)
+    subdir = scope.platforms[0]
+    python = "{}.{}".format(*scope.python_minor)
+    note = "; ".join(evidence.notes) or None
+    results = []
+    for spec, entry, decision in zip(specs, entries, decisions, strict=True):
+        found = evidence.for_entry(entry)
+        dependencies = None
+        if decision.manager == "pypi" and found is not None and found.requires_dist is not None:
+            dependencies = dependency_view(
+                found.requires_dist,
+                extras=entry.extras,
+                python=python,
+                subdir=subdir,
+                conda_provides=provides,
+            )
+        results.append(
+            Classification(
+                spec=spec,
+                decision=decision,
+                channels_consulted=evidence.in_channels is not None,
+                note=note,
+                evidence=found,
+                dependencies=dependencies,
+                target=f"CPython {python} on {subdir}",
+            )
+        )
+    return results
+
+
+def _conda_provides(
+    manifest: Manifest | None, scope: EvidenceScope, decisions: Sequence[Decision]
+) -> dict[str, str]:
+    """PyPI names the conda side provides: from the lock when there is one (exact), else from
+    the manifest's and these specs' conda decisions (their direct names only)."""
+    provides: dict[str, str] = {}
+    lock = load_lock(manifest.root / LOCK_NAME) if manifest else None
+    if lock is not None:
+        for package in lock.conda_for(scope.platforms[0]):
+            for name in package.provided_names():
+                provides[name] = f"{package.name} {package.version} (condauv.lock)"
+    elif manifest is not None:
+        for entry in manifest.requested:
+            decision = decide(entry, in_channels=None, rules=manifest.classify)
+            if decision.manager == "conda":
+                for name in decision.pypi_names:
+                    provides.setdefault(name, f"{decision.conda_name} (the manifest's conda side)")
+    for decision in decisions:
+        if decision.manager == "conda":
+            for name in decision.pypi_names:
+                provides.setdefault(name, f"{decision.conda_name} (classified conda here)")
+    return provides

@@ -4,23 +4,29 @@ From strongest to weakest:
 1. the manifest's explicit tables, then its ``[classify]`` rules (globs allowed);
 2. built-in knowledge (``data/knowledge.toml``): the strategy's two lists and what the field
    knows (CUDA, MKL, GDAL, HDF5, OpenCV and the like go to conda);
-3. evidence: whether the configured conda channels have the package;
-4. otherwise PyPI.
+3. evidence: what the package index has for the target platforms (pure-Python wheels and
+   self-contained binary wheels are uv's; a package uv would have to build goes to conda when a
+   channel has it) and whether the configured conda channels have the package;
+4. otherwise PyPI; but a name found neither on the index nor in the channels stays on the
+   conda side, so that a conda-only name is never sent to PyPI.
 Every rule consulted leaves a line in the decision's ``trace`` (``condauv explain`` shows it).
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from packaging.utils import canonicalize_name
 
 from condauv.classification.knowledge import knowledge
 from condauv.errors import UserError
 from condauv.manifest.model import Requested
+
+if TYPE_CHECKING:
+    from condauv.pypi.evidence import PypiEvidence
 
 __all__ = ["Decision", "Manager", "decide", "needs_channel_evidence", "seed_manager"]
 
@@ -74,12 +80,14 @@ def decide(
     *,
     in_channels: Collection[str] | None,
     rules: Mapping[str, Manager] | None = None,
+    pypi: PypiEvidence | None = None,
 ) -> Decision:
     """Decide conda or PyPI for one manifest entry.
 
     ``in_channels`` holds the (conda) names the configured channels have among those asked
-    about; ``None`` means the channels were not consulted (offline), and the decision then
-    rests on the manifest and built-in knowledge alone.
+    about; ``None`` means the channels were not consulted (offline). ``pypi`` is what the
+    package index says about the entry's PyPI name; ``None`` means it was not consulted.
+    Without either, the decision rests on the manifest and built-in knowledge alone.
     """
     known = knowledge()
     conda_name = known.conda_name_for(entry.name)
@@ -131,9 +139,46 @@ def decide(
     if why:
         return done("pypi", f"{where}: {why} (built-in knowledge)")
     trace.append(f"built-in PyPI list: {entry.name} is not on it")
-    if in_channels is None:
+    return _by_evidence(where, conda_name, in_channels, pypi, trace, done)
+
+
+def _by_evidence(
+    where: str,
+    conda_name: str,
+    in_channels: Collection[str] | None,
+    pypi: PypiEvidence | None,
+    trace: list[str],
+    done: Callable[[Manager, str], Decision],
+) -> Decision:
+    """Step 3: the index's wheels for the target platforms, then the channels."""
+    channel = None if in_channels is None else conda_name in in_channels
+    if pypi is None:
+        trace.append("package index: not consulted")
+    else:
+        for platform in pypi.platforms:
+            trace.append(f"package index, {platform.subdir}: {platform.describe()}")
+        if pypi.kind == "pure":
+            return done("pypi", f"{where}: PyPI has a pure-Python wheel ({pypi.project} {pypi.version})")
+        if pypi.kind == "platform":
+            subdirs = ", ".join(p.subdir for p in pypi.platforms)
+            return done("pypi", f"{where}: PyPI has self-contained wheels for {subdirs}")
+    if channel is None:
+        trace.append("conda channels: not consulted")
+    elif not channel:
+        trace.append(f"conda channels: no package {conda_name!r}")
+    if channel:
+        if pypi is None:
+            return done("conda", f"{where}: the conda channels have it")
+        if pypi.kind == "not-on-pypi":
+            return done("conda", f"{where}: not on the package index; the conda channels have it")
+        missing = ", ".join(p.subdir for p in pypi.platforms if p.kind not in ("pure", "platform"))
+        return done("conda", f"{where}: no PyPI wheel for {missing}; the conda channels have it")
+    if pypi is not None and pypi.kind == "not-on-pypi":
+        where_not = "in the channels nor on PyPI" if channel is False else "on PyPI (channels not consulted)"
+        return done("conda", f"{where}: found neither {where_not}: kept on conda, never sent to PyPI")
+    if pypi is not None:
+        channels = "channels not consulted" if channel is None else "the conda channels do not have it"
+        return done("pypi", f"{where}: {channels}; uv will build it from source")
+    if channel is None:
         return done("pypi", f"{where}: not in the built-in lists; channels not consulted")
-    if conda_name in in_channels:
-        return done("conda", f"{where}: the conda channels have it")
-    trace.append(f"conda channels: no package {conda_name!r}")
     return done("pypi", f"{where}: the conda channels do not have it")

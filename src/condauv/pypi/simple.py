@@ -7,18 +7,15 @@ verified against the index's sha256 and land atomically, so the download folder 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
 import os
 import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urlparse
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag, compatible_tags, cpython_tags
@@ -27,23 +24,30 @@ from packaging.version import Version
 
 from condauv.errors import CondauvError, UserError
 from condauv.platforms import wheel_platform_tags
+from condauv.pypi.index import DEFAULT_INDEX_URL, ProjectFile, read_project_page
 
-__all__ = ["DEFAULT_INDEX_URL", "cached_wheel", "fetch_wheel"]
+__all__ = [
+    "DEFAULT_INDEX_URL",
+    "best_wheel",
+    "cached_wheel",
+    "fetch_wheel",
+    "python_admits",
+    "target_tags",
+    "wheel_candidates",
+]
 
-DEFAULT_INDEX_URL = "https://pypi.org/simple/"
 TIMEOUT_S = 30
-_ACCEPT = "application/vnd.pypi.simple.v1+json"
 
 
 @dataclass(frozen=True, slots=True)
 class _Candidate:
-    filename: str
+    file: ProjectFile
     version: Version
     rank: int  # position of the best matching tag: lower is better
-    info: Mapping[str, Any]
 
 
-def _target_tags(python_version: tuple[int, int], subdir: str) -> dict[Tag, int]:
+def target_tags(python_version: tuple[int, int], subdir: str) -> dict[Tag, int]:
+    """The wheel tags CPython ``python_version`` on ``subdir`` installs, ranked (lower is better)."""
     platforms = wheel_platform_tags(subdir)
     tags = [*cpython_tags(python_version, platforms=platforms)]
     tags += compatible_tags(
@@ -61,55 +65,44 @@ def _specifier(project: str, specifier: str) -> SpecifierSet:
         ) from exc
 
 
-def _candidates(
+def python_admits(requires_python: str, python_version: tuple[int, int]) -> bool:
+    """Whether a file's ``Requires-Python`` admits ``X.Y`` (checked as ``X.Y.0``; unreadable admits)."""
+    if not requires_python:
+        return True
+    try:
+        return SpecifierSet(requires_python).contains("{}.{}".format(*python_version), prereleases=True)
+    except InvalidSpecifier:
+        return True
+
+
+def wheel_candidates(
     project: str,
-    files: Iterable[Mapping[str, Any]],
+    files: Iterable[ProjectFile],
     specifier: SpecifierSet,
     python_version: tuple[int, int],
     subdir: str,
 ) -> list[_Candidate]:
     """Wheels of ``project`` in ``files`` that match the specifier and install on the target."""
-    ranks = _target_tags(python_version, subdir)
-    python = "{}.{}".format(*python_version)
+    ranks = target_tags(python_version, subdir)
     found: list[_Candidate] = []
     for info in files:
-        filename = str(info.get("filename", ""))
-        if not filename.endswith(".whl") or info.get("yanked"):
+        if not info.filename.endswith(".whl") or info.yanked:
             continue
         try:
-            name, version, _, tags = parse_wheel_filename(filename)
+            name, version, _, tags = parse_wheel_filename(info.filename)
         except InvalidWheelFilename:
             continue
-        requires_python = info.get("requires-python")
-        with contextlib.suppress(InvalidSpecifier):
-            if requires_python and not SpecifierSet(requires_python).contains(python, prereleases=True):
-                continue
+        if not python_admits(info.requires_python, python_version):
+            continue
         matching = [ranks[tag] for tag in tags if tag in ranks]
         if name == canonicalize_name(project) and matching and specifier.contains(version):
-            found.append(_Candidate(filename, version, min(matching), info))
+            found.append(_Candidate(info, version, min(matching)))
     return found
 
 
-def _best(candidates: list[_Candidate]) -> _Candidate | None:
+def best_wheel(candidates: Iterable[_Candidate]) -> _Candidate | None:
     """The newest version; for it, the wheel with the most specific tag."""
     return max(candidates, key=lambda c: (c.version, -c.rank), default=None)
-
-
-def _get_json(url: str) -> dict[str, Any]:
-    request = urllib.request.Request(url, headers={"Accept": _ACCEPT})  # noqa: S310 (http(s) index URLs)
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
-            data: dict[str, Any] = json.load(response)
-            return data
-    except urllib.error.HTTPError as exc:
-        if exc.code == 404:
-            raise UserError(f"no such project on the index: {url}", hint="check the project name") from exc
-        raise CondauvError(f"the index answered {exc.code} for {url}", hint="try again later") from exc
-    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise CondauvError(
-            f"cannot read {url}: {reason}", hint="check the network, or give another index URL"
-        ) from exc
 
 
 def _sha256(path: Path) -> str:
@@ -159,24 +152,25 @@ def fetch_wheel(
     Yanked files are skipped; ``Requires-Python`` is checked against ``X.Y.0``.
     """
     spec = _specifier(project, specifier)
-    page_url = urljoin(
-        index_url if index_url.endswith("/") else f"{index_url}/", f"{canonicalize_name(project)}/"
-    )
-    page = _get_json(page_url)
-    best = _best(_candidates(project, page.get("files", []), spec, python_version, subdir))
+    files = read_project_page(index_url, project).files
+    if files is None:
+        raise UserError(f"no such project on {index_url}: {project}", hint="check the project name")
+    best = best_wheel(wheel_candidates(project, files, spec, python_version, subdir))
     if best is None:
         raise UserError(
             f"no wheel of {project} {specifier or '(any version)'} for Python "
             f"{python_version[0]}.{python_version[1]} on {subdir} at {index_url}",
             hint="relax the version specifier, or pick another Python version",
         )
-    sha256 = str(best.info.get("hashes", {}).get("sha256", ""))
+    sha256 = best.file.sha256
     if not sha256:
-        raise CondauvError(f"the index gives no sha256 for {best.filename}", hint="use an index that does")
-    dest = dest_dir / best.filename
+        raise CondauvError(
+            f"the index gives no sha256 for {best.file.filename}", hint="use an index that does"
+        )
+    dest = dest_dir / best.file.filename
     if dest.is_file() and _sha256(dest) == sha256:
         return dest
-    url = urljoin(page_url, str(best.info["url"]))
+    url = best.file.url
     if urlparse(url).scheme not in ("https", "http", "file"):
         raise CondauvError(f"unsupported download URL {url}", hint="use an http(s) index")
     _download(url, dest, sha256)
@@ -188,6 +182,6 @@ def cached_wheel(
 ) -> Path | None:
     """The best wheel :func:`fetch_wheel` already left in ``dest_dir``, found without the network."""
     spec = _specifier(project, specifier)
-    files = [{"filename": path.name} for path in sorted(dest_dir.glob("*.whl"))]
-    best = _best(_candidates(project, files, spec, python_version, subdir))
-    return dest_dir / best.filename if best else None
+    files = [ProjectFile(path.name, path.as_uri()) for path in sorted(dest_dir.glob("*.whl"))]
+    best = best_wheel(wheel_candidates(project, files, spec, python_version, subdir))
+    return dest_dir / best.file.filename if best else None

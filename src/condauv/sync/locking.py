@@ -11,7 +11,6 @@ from condauv import _fs
 from condauv.classification import Decision, decide
 from condauv.classification.guards import check_cuda_family
 from condauv.classification.names import pypi_names_for
-from condauv.classification.policy import needs_channel_evidence
 from condauv.conda.channels import channel_url
 from condauv.errors import SolveError
 from condauv.lock.model import CondaPackage, Lock, PypiPackage, load_lock
@@ -47,15 +46,20 @@ def lock(project: Project, *, offline: bool = False, write: bool = True) -> Lock
 
 
 def decisions(manifest: Manifest, *, offline: bool) -> dict[str, Decision]:
-    """The manager of every manifest entry, channels consulted for undecided names."""
-    undecided = needs_channel_evidence(manifest.requested, manifest.classify)
-    in_channels: set[str] | None = None
-    if undecided and not offline:
-        from condauv.conda import engine
+    """The manager of every manifest entry; the channels and the package index are asked about
+    the names the manifest and built-in knowledge leave undecided."""
+    from condauv.classification.classify import scope_of
+    from condauv.classification.evidence import collect_evidence
 
-        urls = [channel_url(c, manifest.root) for c in manifest.environment.channels]
-        in_channels = engine.names_in_channels(urls, manifest.environment.platforms, undecided)
-    return {r.key: decide(r, in_channels=in_channels, rules=manifest.classify) for r in manifest.requested}
+    evidence = collect_evidence(
+        manifest.requested, scope_of(manifest), rules=manifest.classify, offline=offline, strict=True
+    )
+    return {
+        r.key: decide(
+            r, in_channels=evidence.in_channels, rules=manifest.classify, pypi=evidence.for_entry(r)
+        )
+        for r in manifest.requested
+    }
 
 
 def build_lock(manifest: Manifest, *, previous: Lock | None = None, offline: bool = False) -> Lock:

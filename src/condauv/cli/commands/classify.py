@@ -13,7 +13,11 @@ HELP = "say which manager (conda or PyPI) would install each package, and why; w
 
 def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     parser.add_argument("specs", nargs="+", metavar="SPEC", help="names in conda's or PyPI's spelling")
-    parser.add_argument("--offline", action="store_true", help="decide without consulting the channels")
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="decide from the manifest, built-in knowledge and the index cache; no network",
+    )
 
 
 def load_optional_manifest(args: argparse.Namespace) -> Manifest | None:
@@ -50,6 +54,14 @@ def handle(args: argparse.Namespace, out: Output) -> int:
             for r in results
         ],
     )
+    for r in results:
+        if r.dependencies:
+            from_conda = [f"{v.name} ({v.conda_package})" for v in r.dependencies if v.conda_package]
+            from_pypi = [v.name for v in r.dependencies if not v.conda_package]
+            out.info(
+                f"{r.spec}: dependencies conda provides: {', '.join(from_conda) or 'none'}; "
+                f"uv installs: {', '.join(from_pypi) or 'none'}"
+            )
     notes = {r.note for r in results if r.note}
     for note in sorted(notes):
         out.info(f"note: {note}")

@@ -1,16 +1,24 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from condauv.cli.commands.classify import load_optional_manifest
 from condauv.cli.output import Output
+
+if TYPE_CHECKING:
+    from condauv.classification.classify import Classification
 
 HELP = "explain in full how condauv classifies one package, and how to override it"
 
 
 def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     parser.add_argument("name", metavar="NAME")
-    parser.add_argument("--offline", action="store_true", help="decide without consulting the channels")
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="decide from the manifest, built-in knowledge and the index cache; no network",
+    )
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
@@ -21,20 +29,39 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     if out.json_mode:
         out.data({"schema": SCHEMA_VERSION, **result.to_dict()})
         return 0
+    print("\n".join(_explanation(args.name, result)))
+    return 0
+
+
+def _explanation(name: str, result: Classification) -> list[str]:
+    from condauv.classification.knowledge import knowledge
+
     d = result.decision
     other = "pypi" if d.manager == "conda" else "conda"
     lines = [
-        f"{args.name}: installed by {'conda' if d.manager == 'conda' else 'uv from PyPI'} as {d.name!r}",
+        f"{name}: installed by {'conda' if d.manager == 'conda' else 'uv from PyPI'} as {d.name!r}",
         f"  conda name: {d.conda_name}; PyPI distribution(s): {', '.join(d.pypi_names) or 'none'}",
         "  rules consulted, strongest first:",
         *(f"    {line}" for line in d.trace),
+        "  evidence:",
+        f"    conda channels: {'consulted' if result.channels_consulted else 'not consulted'}",
     ]
+    if result.evidence is None:
+        lines.append("    package index: not consulted (a conda-side name is never sent to PyPI)")
+    else:
+        ev = result.evidence
+        lines.append(f"    package index: {ev.project} {ev.version or ''} from {ev.source}".rstrip())
+        lines += [f"      {p.subdir}: {p.describe()}" for p in ev.platforms]
+    system = knowledge().conda_reason(d.conda_name)
+    lines.append(f"    system libraries: {system or 'none known (manylinux/macOS wheels bundle theirs)'}")
+    if result.dependencies is not None:
+        lines.append(f"  dependencies ({result.target}):")
+        lines += [f"    {v.requirement}: {v.note}" for v in result.dependencies] or ["    none"]
     if result.note:
         lines.append(f"  note: {result.note}")
     lines += [
         "  to override it:",
-        f"    condauv add --{other} {args.name}      (the explicit table wins over every rule)",
+        f"    condauv add --{other} {name}      (the explicit table wins over every rule)",
         f'    or in condauv.toml: [classify] "{d.conda_name}" = "{other}"   (globs allowed)',
     ]
-    print("\n".join(lines))
-    return 0
+    return lines

@@ -1,0 +1,137 @@
+"""Gathering the evidence that step 3 of the policy weighs: the conda channels and the package index.
+
+Only names that the manifest and built-in knowledge leave undecided are asked about, and the
+index is never asked about a name that is already on the conda side: a conda-only name must
+not travel to PyPI (dependency confusion). Both sources are asked once, for all names.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from condauv.classification.knowledge import knowledge
+from condauv.classification.policy import Manager, decide, needs_channel_evidence
+from condauv.errors import CondauvError, UserError
+from condauv.manifest.model import PypiOptions, Requested, pep440_specifier
+from condauv.pypi.evidence import PypiEvidence, PypiSources, gather_evidence, python_minor
+
+__all__ = ["Evidence", "EvidenceScope", "collect_evidence"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EvidenceScope:
+    """Where to look, and for which targets: a manifest's settings, or the defaults outside one."""
+
+    channels: Sequence[str]
+    platforms: Sequence[str]
+    python: str
+    root: Path
+    pypi_options: PypiOptions = field(default_factory=PypiOptions)
+
+    @property
+    def python_minor(self) -> tuple[int, int]:
+        return python_minor(self.python, (sys.version_info.major, sys.version_info.minor))
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    in_channels: set[str] | None = None  # None: the channels were not consulted
+    pypi: dict[str, PypiEvidence] | None = None  # None: the index was not consulted at all
+    notes: tuple[str, ...] = ()
+
+    def for_entry(self, entry: Requested) -> PypiEvidence | None:
+        return None if self.pypi is None else self.pypi.get(query_name(entry))
+
+
+def query_name(entry: Requested) -> str:
+    """The PyPI name to ask the index about for an entry (its own, or what its conda name provides)."""
+    known = knowledge()
+    conda_name = known.conda_name_for(entry.name)
+    provided = known.pypi_names_for(conda_name)
+    return provided[0] if conda_name != canonicalize_name(entry.name) and provided else entry.key
+
+
+def _pypi_bound(entries: Sequence[Requested], rules: Mapping[str, Manager]) -> list[Requested]:
+    """Entries already on the PyPI side before any evidence (tables, rules, built-in knowledge)."""
+    bound = []
+    for entry in entries:
+        if entry.table == "conda-dependencies":
+            continue
+        try:
+            if decide(entry, in_channels=None, rules=rules).manager == "pypi":
+                bound.append(entry)
+        except UserError:
+            continue  # a placeholder: refused later, with its message, never asked about
+    return bound
+
+
+def collect_evidence(
+    entries: Sequence[Requested],
+    scope: EvidenceScope,
+    *,
+    rules: Mapping[str, Manager],
+    offline: bool,
+    strict: bool,
+    with_requires: bool = False,
+) -> Evidence:
+    """Ask the channels and the index about the undecided entries (and, with ``with_requires``,
+    read the dependencies of those going to PyPI anyway, for the transitive view).
+
+    ``strict`` raises when a source cannot be read (a lock must not depend on a network
+    hiccup); otherwise the failure becomes a note and the decision falls back.
+    """
+    undecided = needs_channel_evidence(entries, rules)
+    undecided_entries = [e for e in entries if knowledge().conda_name_for(e.name) in set(undecided)]
+    notes: list[str] = []
+    in_channels: set[str] | None = None
+    if undecided and not offline:
+        in_channels = _channel_names(scope, undecided, strict=strict, notes=notes)
+    asked: dict[str, str] = {query_name(e): pep440_specifier(e.spec) for e in undecided_entries}
+    readme: Collection[str] = ()
+    if with_requires:
+        bound = _pypi_bound(entries, rules)
+        asked.update({query_name(e): pep440_specifier(e.spec) for e in bound})
+        readme = set(asked)
+    pypi: dict[str, PypiEvidence] | None = None
+    if asked:
+        sources = PypiSources.from_options(scope.pypi_options, scope.root)
+        try:
+            pypi = gather_evidence(
+                asked,
+                sources=sources,
+                python=scope.python_minor,
+                subdirs=scope.platforms,
+                offline=offline,
+                with_requires=readme,
+            )
+        except CondauvError as exc:
+            if strict:
+                raise
+            notes.append(f"package index not consulted: {exc.message}")
+        if offline and pypi is not None and len(pypi) < len(asked):
+            missing = sorted(set(asked) - set(pypi))
+            notes.append(f"offline: the index cache has nothing for {', '.join(missing)}")
+    if offline:
+        notes.insert(0, "offline: decided from the manifest, built-in knowledge and the index cache")
+    return Evidence(in_channels, pypi, tuple(notes))
+
+
+def _channel_names(
+    scope: EvidenceScope, names: Sequence[str], *, strict: bool, notes: list[str]
+) -> set[str] | None:
+    from condauv.conda import engine
+    from condauv.conda.channels import channel_url
+
+    try:
+        urls = [channel_url(c, scope.root) for c in scope.channels]
+        return engine.names_in_channels(urls, scope.platforms, names)
+    except CondauvError as exc:
+        if strict:
+            raise
+        notes.append(f"channels not consulted: {exc.message}")
+        return None
