@@ -12,14 +12,15 @@ from pathlib import Path
 __all__ = ["atomic_write_many", "atomic_write_text", "exclusive_lock"]
 
 
-def _write_temp(path: Path, text: str) -> Path:
+def _write_temp(path: Path, text: str, *, durable: bool = True) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         if path.exists():
             Path(name).chmod(path.stat().st_mode & 0o777)
         else:
@@ -30,9 +31,10 @@ def _write_temp(path: Path, text: str) -> Path:
     return Path(name)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` in one step: readers see the old file or the new one."""
-    _write_temp(path, text).replace(path)
+def atomic_write_text(path: Path, text: str, *, durable: bool = True) -> None:
+    """Replace ``path`` with ``text`` in one step: readers see the old file or the new one.
+    ``durable=False`` skips the fsync: for caches, where a lost write only costs a refetch."""
+    _write_temp(path, text, durable=durable).replace(path)
 
 
 def atomic_write_many(files: Sequence[tuple[Path, str]]) -> None:

@@ -15,9 +15,9 @@ __all__ = [
     "DEFAULT_GLIBC",
     "KNOWN_SUBDIRS",
     "current_subdir",
+    "marker_environment",
     "python_site_packages",
     "subdir_for_wheel_tag",
-    "marker_environment",
     "uv_python_platform",
     "wheel_platform_tags",
 ]

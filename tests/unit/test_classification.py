@@ -86,3 +86,16 @@ def test_cuda_from_both_managers_is_a_conflict() -> None:
     with pytest.raises(ConflictError, match="conda cudatoolkit, cudnn and PyPI nvidia-cudnn-cu12") as info:
         check_cuda_family({"cudatoolkit", "cudnn"}, {"nvidia-cudnn-cu12", "torch"}, "linux-64")
     assert info.value.hint and "nvidia-*" in info.value.hint
+
+
+def test_manifest_names_override_the_built_in_mapping() -> None:
+    names = {"pytables": ("tables",), "pytorch": ("torch", "torch-extra")}
+    tables = decide(_entry("tables"), in_channels={"pytables"}, names=names)
+    assert (tables.manager, tables.name, tables.conda_name, tables.pypi_names) == (
+        "conda",
+        "pytables",
+        "pytables",
+        ("tables",),
+    )
+    assert decide(_entry("torch"), in_channels=None, names=names).pypi_names == ("torch", "torch-extra")
+    assert decide(_entry("tables"), in_channels=None).conda_name == "tables"  # without the override

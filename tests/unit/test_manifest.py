@@ -167,3 +167,23 @@ def test_classify_rules_are_part_of_the_content_hash(tmp_path: Path) -> None:
     )
     assert ruled.classify == {"six": "pypi"}
     assert plain.content_hash() != ruled.content_hash()
+
+
+def test_names_table_maps_conda_packages_to_pypi(tmp_path: Path) -> None:
+    plain = parse_manifest('[dependencies]\ntables = "*"\n', tmp_path / "condauv.toml")
+    mapped = parse_manifest(
+        '[dependencies]\ntables = "*"\n[names]\npytables = "tables"\nlab-tools = ["Lab_Tools", "lab-cli"]\n',
+        tmp_path / "condauv.toml",
+    )
+    assert mapped.names == {"pytables": ("tables",), "lab-tools": ("lab-tools", "lab-cli")}
+    assert plain.content_hash() != mapped.content_hash()
+    assert (
+        parse_manifest("[names]\n", tmp_path / "condauv.toml").content_hash()
+        == parse_manifest("", tmp_path / "condauv.toml").content_hash()
+    )  # an empty table changes nothing: older locks stay fresh
+
+
+@pytest.mark.parametrize("value", ["3", "[1]", '"bad name!"', "{a = 1}"])
+def test_bad_names_entries(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ManifestError, match=r"names\.pytables = .* is not a conda name mapped to PyPI names"):
+        parse_manifest(f"[names]\npytables = {value}\n", tmp_path / "condauv.toml")

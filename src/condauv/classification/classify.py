@@ -87,11 +87,14 @@ def classify(specs: Sequence[str], *, manifest: Manifest | None, offline: bool) 
     entries = [_entry(spec, manifest) for spec in specs]
     rules = manifest.classify if manifest else {}
     scope = scope_of(manifest)
+    names = manifest.names if manifest else {}
     evidence = collect_evidence(
-        entries, scope, rules=rules, offline=offline, strict=False, with_requires=True
+        entries, scope, rules=rules, offline=offline, strict=False, with_requires=True, names=names
     )
     decisions = [
-        decide(entry, in_channels=evidence.in_channels, rules=rules, pypi=evidence.for_entry(entry))
+        decide(
+            entry, in_channels=evidence.in_channels, rules=rules, pypi=evidence.for_entry(entry), names=names
+        )
         for entry in entries
     ]
     provides = _conda_provides(manifest, scope, decisions)
@@ -137,7 +140,7 @@ def _conda_provides(
                 provides[name] = f"{package.name} {package.version} (condauv.lock)"
     elif manifest is not None:
         for entry in manifest.requested:
-            decision = decide(entry, in_channels=None, rules=manifest.classify)
+            decision = decide(entry, in_channels=None, rules=manifest.classify, names=manifest.names)
             if decision.manager == "conda":
                 for name in decision.pypi_names:
                     provides.setdefault(name, f"{decision.conda_name} (the manifest's conda side)")

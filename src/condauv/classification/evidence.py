@@ -15,7 +15,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from condauv.classification.knowledge import knowledge
-from condauv.classification.policy import Manager, decide, needs_channel_evidence
+from condauv.classification.policy import Manager, NameMap, decide, needs_channel_evidence
 from condauv.errors import CondauvError, UserError
 from condauv.manifest.model import PypiOptions, Requested, pep440_specifier
 from condauv.pypi.evidence import PypiEvidence, PypiSources, gather_evidence, python_minor
@@ -43,27 +43,30 @@ class Evidence:
     in_channels: set[str] | None = None  # None: the channels were not consulted
     pypi: dict[str, PypiEvidence] | None = None  # None: the index was not consulted at all
     notes: tuple[str, ...] = ()
+    names: NameMap = field(default_factory=dict)  # the manifest's [names]
 
     def for_entry(self, entry: Requested) -> PypiEvidence | None:
-        return None if self.pypi is None else self.pypi.get(query_name(entry))
+        return None if self.pypi is None else self.pypi.get(query_name(entry, self.names))
 
 
-def query_name(entry: Requested) -> str:
+def query_name(entry: Requested, names: NameMap | None = None) -> str:
     """The PyPI name to ask the index about for an entry (its own, or what its conda name provides)."""
-    known = knowledge()
+    known = knowledge(names)
     conda_name = known.conda_name_for(entry.name)
     provided = known.pypi_names_for(conda_name)
     return provided[0] if conda_name != canonicalize_name(entry.name) and provided else entry.key
 
 
-def _pypi_bound(entries: Sequence[Requested], rules: Mapping[str, Manager]) -> list[Requested]:
+def _pypi_bound(
+    entries: Sequence[Requested], rules: Mapping[str, Manager], names: NameMap
+) -> list[Requested]:
     """Entries already on the PyPI side before any evidence (tables, rules, built-in knowledge)."""
     bound = []
     for entry in entries:
         if entry.table == "conda-dependencies":
             continue
         try:
-            if decide(entry, in_channels=None, rules=rules).manager == "pypi":
+            if decide(entry, in_channels=None, rules=rules, names=names).manager == "pypi":
                 bound.append(entry)
         except UserError:
             continue  # a placeholder: refused later, with its message, never asked about
@@ -78,6 +81,7 @@ def collect_evidence(
     offline: bool,
     strict: bool,
     with_requires: bool = False,
+    names: NameMap | None = None,
 ) -> Evidence:
     """Ask the channels and the index about the undecided entries (and, with ``with_requires``,
     read the dependencies of those going to PyPI anyway, for the transitive view).
@@ -85,17 +89,18 @@ def collect_evidence(
     ``strict`` raises when a source cannot be read (a lock must not depend on a network
     hiccup); otherwise the failure becomes a note and the decision falls back.
     """
-    undecided = needs_channel_evidence(entries, rules)
-    undecided_entries = [e for e in entries if knowledge().conda_name_for(e.name) in set(undecided)]
+    names = names or {}
+    undecided = needs_channel_evidence(entries, rules, names)
+    undecided_entries = [e for e in entries if knowledge(names).conda_name_for(e.name) in set(undecided)]
     notes: list[str] = []
     in_channels: set[str] | None = None
     if undecided and not offline:
         in_channels = _channel_names(scope, undecided, strict=strict, notes=notes)
-    asked: dict[str, str] = {query_name(e): pep440_specifier(e.spec) for e in undecided_entries}
+    asked: dict[str, str] = {query_name(e, names): pep440_specifier(e.spec) for e in undecided_entries}
     readme: Collection[str] = ()
     if with_requires:
-        bound = _pypi_bound(entries, rules)
-        asked.update({query_name(e): pep440_specifier(e.spec) for e in bound})
+        bound = _pypi_bound(entries, rules, names)
+        asked.update({query_name(e, names): pep440_specifier(e.spec) for e in bound})
         readme = set(asked)
     pypi: dict[str, PypiEvidence] | None = None
     if asked:
@@ -118,7 +123,7 @@ def collect_evidence(
             notes.append(f"offline: the index cache has nothing for {', '.join(missing)}")
     if offline:
         notes.insert(0, "offline: decided from the manifest, built-in knowledge and the index cache")
-    return Evidence(in_channels, pypi, tuple(notes))
+    return Evidence(in_channels, pypi, tuple(notes), names)
 
 
 def _channel_names(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import functools
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 
@@ -41,13 +43,29 @@ class Knowledge:
     def pypi_reason(self, name: str) -> str | None:
         return self.pypi_preferred.get(canonicalize_name(name))
 
+    def merged(self, names: Mapping[str, tuple[str, ...]]) -> Knowledge:
+        """This knowledge with a manifest's ``[names]`` on top (the user's word wins)."""
+        if not names:
+            return self
+        reverse = {pypi: conda for conda, provided in names.items() for pypi in provided if pypi != conda}
+        return dataclasses.replace(
+            self,
+            conda_to_pypi={**self.conda_to_pypi, **names},
+            pypi_to_conda={**self.pypi_to_conda, **reverse},
+        )
+
     def placeholder_for(self, name: str) -> str | None:
         """The real PyPI name when ``name`` is a placeholder of another ecosystem's package."""
         return self.pypi_placeholders.get(canonicalize_name(name))
 
 
+def knowledge(names: Mapping[str, tuple[str, ...]] | None = None) -> Knowledge:
+    """The built-in knowledge, with a manifest's ``[names]`` overrides when given."""
+    return _builtin().merged(names) if names else _builtin()
+
+
 @functools.cache
-def knowledge() -> Knowledge:
+def _builtin() -> Knowledge:
     text = resources.files("condauv.classification").joinpath("data/knowledge.toml").read_text("utf-8")
     raw = tomllib.loads(text)
     return Knowledge(

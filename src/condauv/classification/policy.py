@@ -28,7 +28,7 @@ from condauv.manifest.model import Requested
 if TYPE_CHECKING:
     from condauv.pypi.evidence import PypiEvidence
 
-__all__ = ["Decision", "Manager", "decide", "needs_channel_evidence", "seed_manager"]
+__all__ = ["Decision", "Manager", "NameMap", "decide", "needs_channel_evidence", "seed_manager"]
 
 Manager = Literal["conda", "pypi"]
 
@@ -45,9 +45,12 @@ class Decision:
     trace: tuple[str, ...] = ()  # every rule consulted, in order, with its outcome
 
 
-def seed_manager(name: str) -> Manager | None:
+NameMap = Mapping[str, tuple[str, ...]]
+
+
+def seed_manager(name: str, names: NameMap | None = None) -> Manager | None:
     """The manager built-in knowledge names for ``name`` (either spelling), if any."""
-    known = knowledge()
+    known = knowledge(names)
     if known.conda_reason(known.conda_name_for(name)) is not None:
         return "conda"
     if known.pypi_reason(name) is not None:
@@ -55,15 +58,17 @@ def seed_manager(name: str) -> Manager | None:
     return None
 
 
-def needs_channel_evidence(entries: Sequence[Requested], rules: Mapping[str, Manager]) -> list[str]:
+def needs_channel_evidence(
+    entries: Sequence[Requested], rules: Mapping[str, Manager], names: NameMap | None = None
+) -> list[str]:
     """Conda names of the entries that neither a table, a rule nor built-in knowledge decides:
     the ones to ask the channels about, in one query."""
-    known = knowledge()
+    known = knowledge(names)
     return [
         known.conda_name_for(e.name)
         for e in entries
         if e.table == "dependencies"
-        and seed_manager(e.name) is None
+        and seed_manager(e.name, names) is None
         and _rule_for({canonicalize_name(e.name), known.conda_name_for(e.name)}, rules) is None
     ]
 
@@ -81,15 +86,17 @@ def decide(
     in_channels: Collection[str] | None,
     rules: Mapping[str, Manager] | None = None,
     pypi: PypiEvidence | None = None,
+    names: NameMap | None = None,
 ) -> Decision:
     """Decide conda or PyPI for one manifest entry.
 
     ``in_channels`` holds the (conda) names the configured channels have among those asked
     about; ``None`` means the channels were not consulted (offline). ``pypi`` is what the
     package index says about the entry's PyPI name; ``None`` means it was not consulted.
-    Without either, the decision rests on the manifest and built-in knowledge alone.
+    Without either, the decision rests on the manifest and built-in knowledge alone. ``names``
+    is the manifest's ``[names]`` table: how its conda packages are spelled on PyPI.
     """
-    known = knowledge()
+    known = knowledge(names)
     conda_name = known.conda_name_for(entry.name)
     pypi_names = (
         known.pypi_names_for(conda_name)
@@ -150,35 +157,40 @@ def _by_evidence(
     trace: list[str],
     done: Callable[[Manager, str], Decision],
 ) -> Decision:
-    """Step 3: the index's wheels for the target platforms, then the channels."""
-    channel = None if in_channels is None else conda_name in in_channels
+    """Step 3: the index's wheels for the target platforms (uv's when it has wheels for all of
+    them), then the channels (conda's when uv would have to build it, or PyPI lacks it)."""
     if pypi is None:
         trace.append("package index: not consulted")
     else:
-        for platform in pypi.platforms:
-            trace.append(f"package index, {platform.subdir}: {platform.describe()}")
+        trace += [f"package index, {p.subdir}: {p.describe()}" for p in pypi.platforms]
         if pypi.kind == "pure":
             return done("pypi", f"{where}: PyPI has a pure-Python wheel ({pypi.project} {pypi.version})")
         if pypi.kind == "platform":
             subdirs = ", ".join(p.subdir for p in pypi.platforms)
             return done("pypi", f"{where}: PyPI has self-contained wheels for {subdirs}")
-    if channel is None:
-        trace.append("conda channels: not consulted")
-    elif not channel:
-        trace.append(f"conda channels: no package {conda_name!r}")
+    channel = None if in_channels is None else conda_name in in_channels
+    trace.append(
+        "conda channels: not consulted"
+        if channel is None
+        else f"conda channels: {'they have' if channel else 'no package'} {conda_name!r}"
+    )
     if channel:
-        if pypi is None:
-            return done("conda", f"{where}: the conda channels have it")
-        if pypi.kind == "not-on-pypi":
-            return done("conda", f"{where}: not on the package index; the conda channels have it")
-        missing = ", ".join(p.subdir for p in pypi.platforms if p.kind not in ("pure", "platform"))
-        return done("conda", f"{where}: no PyPI wheel for {missing}; the conda channels have it")
-    if pypi is not None and pypi.kind == "not-on-pypi":
+        return done("conda", f"{where}: {_without_wheels(pypi)}the conda channels have it")
+    channels = "channels not consulted" if channel is None else "the conda channels do not have it"
+    if pypi is None:
+        if channel is None:
+            return done("pypi", f"{where}: not in the built-in lists; channels not consulted")
+        return done("pypi", f"{where}: {channels}")
+    if pypi.kind == "not-on-pypi":
         where_not = "in the channels nor on PyPI" if channel is False else "on PyPI (channels not consulted)"
         return done("conda", f"{where}: found neither {where_not}: kept on conda, never sent to PyPI")
-    if pypi is not None:
-        channels = "channels not consulted" if channel is None else "the conda channels do not have it"
-        return done("pypi", f"{where}: {channels}; uv will build it from source")
-    if channel is None:
-        return done("pypi", f"{where}: not in the built-in lists; channels not consulted")
-    return done("pypi", f"{where}: the conda channels do not have it")
+    return done("pypi", f"{where}: {channels}; uv will build it from source")
+
+
+def _without_wheels(pypi: PypiEvidence | None) -> str:
+    if pypi is None:
+        return ""
+    if pypi.kind == "not-on-pypi":
+        return "not on the package index; "
+    missing = ", ".join(p.subdir for p in pypi.platforms if p.kind not in ("pure", "platform"))
+    return f"no PyPI wheel for {missing}; "

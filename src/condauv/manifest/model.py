@@ -38,7 +38,7 @@ TABLES: tuple[Table, ...] = ("dependencies", "conda-dependencies", "pypi-depende
 
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _CONDA_VERSION = re.compile(r"^[A-Za-z0-9_.*+!<>=,|~ -]+$")
-_TOP_KEYS = {"environment", "pypi-options", "classify", *TABLES}
+_TOP_KEYS = {"environment", "pypi-options", "classify", "names", *TABLES}
 _ENV_KEYS = {"name", "python", "channels", "platforms", "prefix"}
 _PYPI_OPTION_KEYS = {"index-url", "extra-index-urls", "find-links", "no-index"}
 
@@ -110,6 +110,7 @@ class Manifest:
     requested: tuple[Requested, ...]
     pypi_options: PypiOptions = field(default_factory=PypiOptions)
     classify: dict[str, Literal["conda", "pypi"]] = field(default_factory=dict)  # glob -> manager
+    names: dict[str, tuple[str, ...]] = field(default_factory=dict)  # conda name -> PyPI names it provides
 
     @property
     def root(self) -> Path:
@@ -127,6 +128,7 @@ class Manifest:
             "platforms": sorted(env.platforms),
             "requested": sorted([r.table, r.key, r.spec, sorted(r.extras)] for r in self.requested),
             "classify": sorted(self.classify.items()),
+            **({"names": sorted([k, list(v)] for k, v in self.names.items())} if self.names else {}),
             "pypi-options": {
                 "index-url": self.pypi_options.index_url,
                 "extra-index-urls": list(self.pypi_options.extra_index_urls),
@@ -190,6 +192,7 @@ def parse_manifest(text: str, path: Path) -> Manifest:
         requested=tuple(requested),
         pypi_options=_pypi_options(data.get("pypi-options", {}), path),
         classify=_classify_rules(data.get("classify", {}), path.name),
+        names=_name_map(data.get("names", {}), path.name),
     )
 
 
@@ -318,6 +321,26 @@ def _pypi_options(raw: Any, path: Path) -> PypiOptions:
     return PypiOptions(
         index_url=index_url, extra_index_urls=extra, find_links=tuple(links), no_index=no_index
     )
+
+
+def _name_map(raw: Any, file: str) -> dict[str, tuple[str, ...]]:
+    """``[names]``: ``pytables = "tables"``: the PyPI distribution(s) a conda package provides,
+    where condauv's built-in table does not know (``[]``: not a Python distribution)."""
+    raw = _expect(raw, dict, file, "[names]", "a table")
+    names: dict[str, tuple[str, ...]] = {}
+    for conda_name, value in raw.items():
+        provided = [value] if isinstance(value, str) else value
+        if (
+            not _NAME.match(conda_name)
+            or not isinstance(provided, list)
+            or not all(isinstance(n, str) and _NAME.match(n) for n in provided)
+        ):
+            raise ManifestError(
+                f"{file}: names.{conda_name} = {value!r} is not a conda name mapped to PyPI names",
+                hint='write conda-name = "pypi-name" or conda-name = ["pypi-a", "pypi-b"]',
+            )
+        names[conda_name.lower()] = tuple(canonicalize_name(n) for n in provided)
+    return names
 
 
 def _classify_rules(raw: Any, file: str) -> dict[str, Literal["conda", "pypi"]]:

@@ -22,16 +22,15 @@ import functools
 import hashlib
 import json
 import logging
-import os
 import re
 import time
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from email.parser import HeaderParser
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
@@ -42,7 +41,7 @@ from packaging.version import InvalidVersion, Version
 from condauv import _fs
 from condauv.manifest.model import PypiOptions
 from condauv.paths import cache_dir
-from condauv.pypi.index import DEFAULT_INDEX_URL, ProjectFile, files_in_folder, read_project_page
+from condauv.pypi.index import DEFAULT_INDEX_URL, ProjectFile, fetch_bytes, files_in_folder, read_project_page
 from condauv.pypi.simple import target_tags
 
 __all__ = [
@@ -62,10 +61,10 @@ WheelKind = Literal["pure", "platform", "no-wheel", "sdist-only", "not-on-pypi"]
 _WORST_FIRST: tuple[WheelKind, ...] = ("not-on-pypi", "sdist-only", "no-wheel", "platform", "pure")
 
 #: Releases of a project kept in the on-disk cache, newest first.
-KEEP_VERSIONS = 12
+KEEP_VERSIONS = 4
 #: A cached page younger than this is used online without asking the index again.
 FRESH_S = 600.0
-_WORKERS = 24
+_WORKERS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +178,20 @@ def _admits(requires_python: str, python: str) -> bool:
         return True
 
 
+def _select(filenames: Sequence[str], specifier: SpecifierSet) -> set[str]:
+    """The files of the newest :data:`KEEP_VERSIONS` final releases in ``specifier`` (all of the
+    newest releases when none is in it): the only ones evidence and the cache look at."""
+    by_version: dict[str, list[str]] = {}
+    for name in filenames:
+        by_version.setdefault(_version_of(name), []).append(name)
+    versions = sorted(
+        ((v, text) for text in by_version if text and (v := _parse_version(text)) is not None), reverse=True
+    )
+    matching = [(v, t) for v, t in versions if specifier.contains(v, prereleases=True)] or versions
+    finals = [(v, t) for v, t in matching if not v.is_prerelease] or matching
+    return {name for _, text in finals[:KEEP_VERSIONS] for name in by_version[text]}
+
+
 def _releases(files: Iterable[ProjectFile]) -> list[tuple[Version, list[ProjectFile]]]:
     """Files grouped by release, newest first; yanked files and unreadable names left out."""
     groups: dict[str, list[ProjectFile]] = {}
@@ -227,45 +240,83 @@ def _evaluate(
 # --- the on-disk cache --------------------------------------------------------------------------------
 
 
-def _cache_path(index_url: str, project: str) -> Path:
-    key = hashlib.sha256(index_url.encode()).hexdigest()[:16]
-    return cache_dir() / "pypi-simple" / key / f"{canonicalize_name(project)}.json"
+@dataclass(frozen=True, slots=True)
+class _Cache:
+    """Pages (the newest releases' files), verdicts (what one target made of a page) and
+    ``Requires-Dist`` lists, under ``<cache>/pypi-simple``. A verdict file is tied to the page it
+    was made from by the page's fetch time; offline runs read verdicts alone (a few hundred bytes)."""
+
+    root: Path
+
+    def _folder(self, index_url: str) -> Path:
+        return self.root / "pypi-simple" / hashlib.sha256(index_url.encode()).hexdigest()[:16]
+
+    def _read(self, path: Path) -> dict[str, Any] | None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def _write(self, path: Path, data: object) -> None:
+        with contextlib.suppress(OSError):  # a cache that cannot be written only costs speed
+            _fs.atomic_write_text(path, json.dumps(data, separators=(",", ":")), durable=False)
+
+    def page(self, index_url: str, project: str) -> _Page | None:
+        raw = self._read(self._folder(index_url) / f"{project}.json")
+        if raw is None:
+            return None
+        try:
+            rows = raw["files"]
+            files = None if rows is None else [ProjectFile.from_row(r) for r in rows]
+            return _Page(files, index_url, str(raw.get("etag", "")), float(raw["fetched"]))
+        except (KeyError, TypeError, IndexError, ValueError):
+            return None
+
+    def save_page(self, index_url: str, project: str, page: _Page) -> None:
+        files = None if page.files is None else [f.to_row() for f in page.files]
+        data = {"fetched": page.fetched, "etag": page.etag, "files": files}
+        self._write(self._folder(index_url) / f"{project}.json", data)
+
+    def verdicts(self, index_url: str, project: str) -> dict[str, Any]:
+        return self._read(self._folder(index_url) / f"{project}.verdicts.json") or {}
+
+    def save_verdict(self, index_url: str, project: str, fetched: float, key: str, value: object) -> None:
+        verdicts = self.verdicts(index_url, project)
+        if verdicts.get("fetched") != fetched:
+            verdicts = {"fetched": fetched}
+        verdicts[key] = value
+        self._write(self._folder(index_url) / f"{project}.verdicts.json", verdicts)
+
+    def requires(self, filename: str) -> tuple[str, ...] | None:
+        raw = self._read(self.root / "pypi-metadata" / f"{filename}.json")
+        found = raw.get("requires-dist") if raw else None
+        return tuple(str(r) for r in found) if isinstance(found, list) else None
+
+    def save_requires(self, filename: str, requires: Sequence[str]) -> None:
+        self._write(self.root / "pypi-metadata" / f"{filename}.json", {"requires-dist": list(requires)})
 
 
-def _read_cache(index_url: str, project: str) -> _Page | None:
-    try:
-        raw = json.loads(_cache_path(index_url, project).read_text(encoding="utf-8"))
-        files = None if raw["files"] is None else [ProjectFile.from_row(r) for r in raw["files"]]
-        return _Page(files, index_url, str(raw.get("etag", "")), float(raw["fetched"]))
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
-        return None
-
-
-def _write_cache(index_url: str, project: str, page: _Page) -> None:
-    files = None
-    if page.files is not None:
-        kept = _releases(page.files)[:KEEP_VERSIONS]
-        files = [f.to_row() for _, group in kept for f in group]
-    data = {"fetched": page.fetched, "etag": page.etag, "files": files}
-    with contextlib.suppress(OSError):  # a cache that cannot be written only costs speed
-        _fs.atomic_write_text(_cache_path(index_url, project), json.dumps(data, separators=(",", ":")))
-
-
-def _index_page(index_url: str, project: str, *, offline: bool) -> _Page | None:
-    cached = _read_cache(index_url, project)
-    if offline:
-        if cached:
-            cached.source = f"{index_url} (cached {_age(cached.fetched)} ago)"
-        return cached
-    if cached and time.time() - cached.fetched < FRESH_S:
+def _index_page(
+    cache: _Cache, index_url: str, project: str, specifier: SpecifierSet, *, offline: bool
+) -> _Page | None:
+    cached = cache.page(index_url, project)
+    if cached and (offline or time.time() - cached.fetched < FRESH_S):
         cached.source = f"{index_url} (cached {_age(cached.fetched)} ago)"
         return cached
-    answer = read_project_page(index_url, project, etag=cached.etag if cached else "")
+    if offline:
+        return None
+    answer = read_project_page(
+        index_url,
+        project,
+        etag=cached.etag if cached else "",
+        select=lambda names: _select(names, specifier),
+    )
     if answer.not_modified and cached:
         page = _Page(cached.files, index_url, cached.etag)
     else:
         page = _Page(list(answer.files) if answer.files is not None else None, index_url, answer.etag)
-    _write_cache(index_url, project, page)
+    cache.save_page(index_url, project, page)
     return page
 
 
@@ -280,7 +331,7 @@ def _age(fetched: float) -> str:
 # --- metadata (for the transitive view) -----------------------------------------------------------------
 
 
-def _requires_dist(wheel: ProjectFile, *, offline: bool) -> tuple[str, ...] | None:
+def _requires_dist(cache: _Cache, wheel: ProjectFile, *, offline: bool) -> tuple[str, ...] | None:
     """``Requires-Dist`` of a wheel: from its local file, else the index's ``.metadata`` (cached)."""
     parsed = urlparse(wheel.url)
     if parsed.scheme == "file":
@@ -291,21 +342,16 @@ def _requires_dist(wheel: ProjectFile, *, offline: bool) -> tuple[str, ...] | No
         except (OSError, zipfile.BadZipFile, StopIteration):
             return None
         return _parse_requires(text)
-    cache = cache_dir() / "pypi-metadata" / f"{wheel.filename}.metadata"
-    if cache.is_file():
-        return _parse_requires(cache.read_text(encoding="utf-8", errors="replace"))
-    if offline:  # pages do not always advertise ``.metadata`` (PEP 714) though the files are served
+    cached = cache.requires(wheel.filename)
+    if cached is not None or offline:
+        return cached
+    # pages do not always advertise ``.metadata`` (PEP 714), though the files are served
+    data = fetch_bytes(f"{wheel.url}.metadata")
+    if data is None:
         return None
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(f"{wheel.url}.metadata", timeout=30) as response:  # noqa: S310
-            text = response.read().decode("utf-8", errors="replace")
-    except OSError:
-        return None
-    with contextlib.suppress(OSError):
-        _fs.atomic_write_text(cache, text)
-    return _parse_requires(text)
+    requires = _parse_requires(data.decode("utf-8", errors="replace"))
+    cache.save_requires(wheel.filename, requires)
+    return requires
 
 
 def _parse_requires(text: str) -> tuple[str, ...]:
@@ -315,7 +361,29 @@ def _parse_requires(text: str) -> tuple[str, ...]:
 # --- putting it together ------------------------------------------------------------------------------
 
 
+def _from_verdict(
+    cache: _Cache, index_url: str, project: str, key: str, *, with_requires: bool, offline: bool
+) -> PypiEvidence | None:
+    """The evidence an earlier run made of the cached page for the same target, if any (online,
+    only while the page is fresh)."""
+    verdicts = cache.verdicts(index_url, project)
+    found = verdicts.get(key)
+    fetched = float(verdicts.get("fetched", 0))
+    if not isinstance(found, dict) or (not offline and time.time() - fetched >= FRESH_S):
+        return None
+    try:
+        platforms = tuple(PlatformEvidence(*row) for row in found["platforms"])
+        requires = None if found.get("requires") is None else tuple(found["requires"])
+    except (KeyError, TypeError):
+        return None
+    if with_requires and not found.get("requires-read"):
+        return None  # made without reading Requires-Dist: the slow path reads them
+    source = f"{index_url} (cached {_age(fetched)} ago)"
+    return PypiEvidence(project, platforms, source, requires)
+
+
 def _project_evidence(
+    cache: _Cache,
     project: str,
     specifier: str,
     sources: PypiSources,
@@ -325,30 +393,45 @@ def _project_evidence(
     offline: bool,
     with_requires: bool,
 ) -> PypiEvidence | None:
+    try:
+        spec = SpecifierSet(specifier)
+    except InvalidSpecifier:
+        spec = SpecifierSet()
+    key = f"{python[0]}.{python[1]}|{','.join(subdirs)}|{spec}"
+    single = sources.index_urls[0] if len(sources.index_urls) == 1 and not sources.folders else None
+    if single:
+        quick = _from_verdict(cache, single, project, key, with_requires=with_requires, offline=offline)
+        if quick is not None:
+            return quick
     files: list[ProjectFile] = []
     where = [str(folder) for folder in sources.folders]
     for folder in sources.folders:
         files += files_in_folder(folder, project)
     unread = 0
+    fetched = 0.0
     for index_url in sources.index_urls:
-        page = _index_page(index_url, project, offline=offline)
+        page = _index_page(cache, index_url, project, spec, offline=offline)
         if page is None:  # offline, and not in the cache
             unread += 1
             continue
         files += page.files or []
         where.append(page.source)
+        fetched = page.fetched
     if unread and not files:
         return None  # a source was not consulted: absence is not evidence
-    try:
-        spec = SpecifierSet(specifier)
-    except InvalidSpecifier:
-        spec = SpecifierSet()
     platforms = tuple(_evaluate(files, spec, python, subdir) for subdir in subdirs)
     requires = None
     if with_requires:
         chosen = next((p.wheel for p in platforms if p.wheel), "")
         wheel = next((f for f in files if f.filename == chosen), None)
-        requires = _requires_dist(wheel, offline=offline) if wheel else None
+        requires = _requires_dist(cache, wheel, offline=offline) if wheel else None
+    if single and not unread:
+        verdict = {
+            "platforms": [list(astuple(p)) for p in platforms],
+            "requires": requires,
+            "requires-read": with_requires,
+        }
+        cache.save_verdict(single, project, fetched, key, verdict)
     return PypiEvidence(canonicalize_name(project), platforms, "; ".join(where), requires)
 
 
@@ -371,14 +454,16 @@ def gather_evidence(
     if not names:
         return {}
 
+    cache = _Cache(cache_dir())
+
     def one(item: tuple[str, str]) -> PypiEvidence | None:
         name, spec = item
         return _project_evidence(
-            name, spec, sources, python, subdirs, offline=offline, with_requires=name in wanted
+            cache, name, spec, sources, python, subdirs, offline=offline, with_requires=name in wanted
         )
 
-    workers = min(_WORKERS, len(names), (os.cpu_count() or 1) * 8)
-    if workers <= 1:
+    workers = min(_WORKERS, len(names))
+    if workers <= 1 or offline:  # offline the work is reading small files: threads only cost
         results = [one(item) for item in names]
     else:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="condauv-pypi") as pool:

@@ -8,11 +8,14 @@ page of numpy is 2 MB of JSON, about ten times less on the wire.
 from __future__ import annotations
 
 import gzip
+import http.client
 import json
+import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from email.message import Message
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,7 @@ __all__ = [
     "DEFAULT_INDEX_URL",
     "IndexPage",
     "ProjectFile",
+    "fetch_bytes",
     "files_in_folder",
     "project_url",
     "read_project_page",
@@ -48,11 +52,12 @@ class ProjectFile:
     core_metadata: bool = False  # the index serves ``<url>.metadata`` (PEP 658/714)
 
     def to_row(self) -> list[object]:
-        return [self.filename, self.url, self.sha256, self.requires_python, self.yanked, self.core_metadata]
+        """A compact form for caches (no hash: the evidence never downloads the file)."""
+        return [self.filename, self.url, self.requires_python, int(self.core_metadata)]
 
     @classmethod
     def from_row(cls, row: list[Any]) -> ProjectFile:
-        return cls(str(row[0]), str(row[1]), str(row[2]), str(row[3]), bool(row[4]), bool(row[5]))
+        return cls(str(row[0]), str(row[1]), requires_python=str(row[2]), core_metadata=bool(row[3]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +74,27 @@ def project_url(index_url: str, project: str) -> str:
     return urljoin(base, f"{canonicalize_name(project)}/")
 
 
-def _from_json(page_url: str, data: Mapping[str, Any]) -> tuple[ProjectFile, ...]:
+def _absolute(page_url: str, url: str) -> str:
+    """``url`` resolved against the page; PyPI's are absolute already (and pages hold thousands)."""
+    return url if url.startswith(("https://", "http://")) else urljoin(page_url, url)
+
+
+#: Chooses, from all of a page's file names, those worth reading (pages hold thousands).
+Select = Callable[[Sequence[str]], Collection[str]]
+
+
+def _from_json(page_url: str, data: Mapping[str, Any], select: Select | None) -> tuple[ProjectFile, ...]:
+    raw = data.get("files", [])
+    chosen = set(select([str(info.get("filename", "")) for info in raw])) if select else None
     files = []
-    for info in data.get("files", []):
+    for info in raw:
+        if chosen is not None and info.get("filename") not in chosen:
+            continue
         metadata = info.get("core-metadata", info.get("data-dist-info-metadata", False))
         files.append(
             ProjectFile(
                 filename=str(info.get("filename", "")),
-                url=urljoin(page_url, str(info.get("url", ""))),
+                url=_absolute(page_url, str(info.get("url", ""))),
                 sha256=str((info.get("hashes") or {}).get("sha256", "")),
                 requires_python=str(info.get("requires-python") or ""),
                 yanked=bool(info.get("yanked")),
@@ -120,40 +138,104 @@ def _from_html(page_url: str, text: str) -> tuple[ProjectFile, ...]:
     return tuple(parser.files)
 
 
-def read_project_page(index_url: str, project: str, *, etag: str = "") -> IndexPage:
-    """The files of ``project`` on the index at ``index_url``; ``etag`` makes it a conditional GET."""
+class _Connections(threading.local):
+    """One keep-alive connection per thread and host: a TLS handshake costs more CPU than a
+    project page, and classification reads a hundred pages at once on two cores."""
+
+    def __init__(self) -> None:
+        self.open: dict[tuple[str, str], http.client.HTTPConnection] = {}
+
+    def get(self, url: str, headers: dict[str, str]) -> tuple[int, Message, bytes]:
+        parsed = urlparse(url)
+        key = (parsed.scheme, parsed.netloc)
+        path = parsed.path + (f"?{parsed.query}" if parsed.query else "")
+        for attempt in (1, 2):  # a kept-alive connection the server closed: open a new one, once
+            connection = self.open.get(key)
+            if connection is None:
+                kind = http.client.HTTPSConnection if parsed.scheme == "https" else http.client.HTTPConnection
+                connection = self.open[key] = kind(parsed.netloc, timeout=TIMEOUT_S)
+            try:
+                connection.request("GET", path or "/", headers=headers)
+                response = connection.getresponse()
+                return response.status, response.headers, response.read()
+            except (http.client.HTTPException, ConnectionError):
+                connection.close()
+                del self.open[key]
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+_connections = _Connections()
+
+
+def _fetch(url: str, headers: dict[str, str]) -> tuple[int, Message, bytes, str]:
+    """GET ``url``, following redirects; urllib where proxies or other schemes are in play."""
+    if urlparse(url).scheme in ("http", "https") and not urllib.request.getproxies():
+        for _ in range(5):
+            status, response_headers, body = _connections.get(url, headers)
+            location = response_headers.get("Location")
+            if status in (301, 302, 303, 307, 308) and location:
+                url = urljoin(url, location)
+                continue
+            return status, response_headers, body, url
+        raise CondauvError(f"too many redirects from {url}", hint="check the index URL")
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 (index URLs)
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
+            return response.status, response.headers, response.read(), response.geturl()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers, b"", url
+
+
+def read_project_page(
+    index_url: str, project: str, *, etag: str = "", select: Select | None = None
+) -> IndexPage:
+    """The files of ``project`` on the index at ``index_url``; ``etag`` makes it a conditional GET,
+    ``select`` keeps only the files it names."""
     url = project_url(index_url, project)
     headers = {"Accept": _ACCEPT, "Accept-Encoding": "gzip"}
     if etag:
         headers["If-None-Match"] = etag
-    request = urllib.request.Request(url, headers=headers)  # noqa: S310 (http(s) index URLs)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
-            body = response.read()
-            if response.headers.get("Content-Encoding") == "gzip":
-                body = gzip.decompress(body)
-            kind = response.headers.get_content_type()
-            new_etag = response.headers.get("ETag", "")
-            final = response.geturl()
-    except urllib.error.HTTPError as exc:
-        if exc.code == 304:
-            return IndexPage(None, etag, not_modified=True)
-        if exc.code == 404:
-            return IndexPage(None)
-        raise CondauvError(f"the index answered {exc.code} for {url}", hint="try again later") from exc
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        status, response_headers, body, final = _fetch(url, headers)
+        if response_headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+    except (urllib.error.URLError, TimeoutError, OSError, http.client.HTTPException) as exc:
         raise CondauvError(
             f"cannot read {url}: {getattr(exc, 'reason', exc)}",
             hint="check the network, or pass --offline to use what is cached",
         ) from exc
+    if status == 304:
+        return IndexPage(None, etag, not_modified=True)
+    if status == 404:
+        return IndexPage(None)
+    if status != 200:
+        raise CondauvError(f"the index answered {status} for {url}", hint="try again later")
+    new_etag = response_headers.get("ETag", "")
     try:
-        if kind.endswith("json"):
-            return IndexPage(_from_json(final, json.loads(body)), new_etag)
-        return IndexPage(_from_html(final, body.decode("utf-8", errors="replace")), new_etag)
+        if response_headers.get_content_type().endswith("json") or body.lstrip()[:1] == b"{":
+            return IndexPage(_from_json(final, json.loads(body), select), new_etag)
+        files = _from_html(final, body.decode("utf-8", errors="replace"))
+        if select is not None:
+            chosen = set(select([f.filename for f in files]))
+            files = tuple(f for f in files if f.filename in chosen)
+        return IndexPage(files, new_etag)
     except ValueError as exc:
         raise CondauvError(
             f"{url} answered with a page condauv cannot read: {exc}", hint="check the URL"
         ) from exc
+
+
+def fetch_bytes(url: str) -> bytes | None:
+    """A small file (``.metadata``) over the same kept-alive connections; ``None`` when absent."""
+    try:
+        status, response_headers, body, _ = _fetch(url, {"Accept-Encoding": "gzip"})
+        if response_headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+    except (urllib.error.URLError, TimeoutError, OSError, http.client.HTTPException):
+        return None
+    return body if status == 200 else None
 
 
 def files_in_folder(folder: Path, project: str) -> tuple[ProjectFile, ...]:

@@ -7,6 +7,7 @@ verified against the index's sha256 and land atomically, so the download folder 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import tempfile
@@ -46,8 +47,10 @@ class _Candidate:
     rank: int  # position of the best matching tag: lower is better
 
 
+@functools.lru_cache(maxsize=32)
 def target_tags(python_version: tuple[int, int], subdir: str) -> dict[Tag, int]:
-    """The wheel tags CPython ``python_version`` on ``subdir`` installs, ranked (lower is better)."""
+    """The wheel tags CPython ``python_version`` on ``subdir`` installs, ranked (lower is better).
+    Cached: a few hundred tags each, asked for once per project (do not mutate the answer)."""
     platforms = wheel_platform_tags(subdir)
     tags = [*cpython_tags(python_version, platforms=platforms)]
     tags += compatible_tags(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from condauv import _fs
 from condauv.classification import Decision, decide
 from condauv.classification.guards import check_cuda_family
-from condauv.classification.names import pypi_names_for
+from condauv.classification.knowledge import knowledge
 from condauv.conda.channels import channel_url
 from condauv.errors import SolveError
 from condauv.lock.model import CondaPackage, Lock, PypiPackage, load_lock
@@ -51,12 +51,13 @@ def decisions(manifest: Manifest, *, offline: bool) -> dict[str, Decision]:
     from condauv.classification.classify import scope_of
     from condauv.classification.evidence import collect_evidence
 
+    rules, names = manifest.classify, manifest.names
     evidence = collect_evidence(
-        manifest.requested, scope_of(manifest), rules=manifest.classify, offline=offline, strict=True
+        manifest.requested, scope_of(manifest), rules=rules, offline=offline, strict=True, names=names
     )
     return {
         r.key: decide(
-            r, in_channels=evidence.in_channels, rules=manifest.classify, pypi=evidence.for_entry(r)
+            r, in_channels=evidence.in_channels, rules=rules, pypi=evidence.for_entry(r), names=names
         )
         for r in manifest.requested
     }
@@ -97,7 +98,9 @@ def build_lock(manifest: Manifest, *, previous: Lock | None = None, offline: boo
         owned: dict[str, Owner] = {}
         for record in records:
             name = record.name.normalized
-            dists = _provided(record.url, name, str(record.version), provided, record.url in python_related)
+            dists = _provided(
+                record.url, name, str(record.version), provided, record.url in python_related, manifest.names
+            )
             label = f"{name} {record.version} ({record.build})"
             for dist, version in dists.items():
                 owned[dist] = Owner(distribution=dist, version=version, package=label)
@@ -160,6 +163,7 @@ def _provided(
     version: str,
     provided: Mapping[str, dict[str, str] | None],
     python_related: bool,
+    names: Mapping[str, tuple[str, ...]],
 ) -> dict[str, str]:
     """Distributions a conda package provides: read from its artifact, else the name table."""
     found = provided.get(url)
@@ -168,7 +172,7 @@ def _provided(
     if not python_related or name == "python":
         return {}
     log.warning("could not read %s; guessing the PyPI names it provides", url)
-    return dict.fromkeys(pypi_names_for(name), version)
+    return dict.fromkeys(knowledge(names).pypi_names_for(name), version)
 
 
 def _conda_reasons(
