@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import tomlkit
@@ -15,8 +15,15 @@ from condauv.manifest.model import TABLES, Manifest, Requested, Table, parse_man
 __all__ = ["ManifestDocument", "initial_manifest"]
 
 
-def initial_manifest(*, name: str, python: str, channels: Sequence[str], platforms: Sequence[str]) -> str:
-    """The text ``condauv init`` writes."""
+def initial_manifest(
+    *,
+    name: str,
+    python: str,
+    channels: Sequence[str],
+    platforms: Sequence[str],
+    pypi_options: Mapping[str, object] | None = None,
+) -> str:
+    """The text ``condauv init`` writes; ``pypi_options`` (from an import) adds that table."""
     doc = tomlkit.document()
     doc.add(tomlkit.comment("condauv manifest: https://github.com/condauv/condauv#manifest"))
     env = tomlkit.table()
@@ -35,6 +42,11 @@ def initial_manifest(*, name: str, python: str, channels: Sequence[str], platfor
     pypi = tomlkit.table()
     pypi.add(tomlkit.comment("always from PyPI, installed by uv: PEP 440 specifiers"))
     doc.add("pypi-dependencies", pypi)
+    if pypi_options:
+        options = tomlkit.table()
+        for key, value in pypi_options.items():
+            options.add(key, value)
+        doc.add("pypi-options", options)
     return tomlkit.dumps(doc)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from condauv import _fs
 from condauv.errors import ManifestError
@@ -20,6 +21,9 @@ from condauv.platforms import current_subdir
 from condauv.project import Project
 from condauv.sync.apply import SyncReport, sync
 from condauv.sync.locking import build_lock
+
+if TYPE_CHECKING:
+    from condauv.importing import Imported
 
 __all__ = ["ChangeResult", "add", "init", "remove"]
 
@@ -36,26 +40,41 @@ def init(
     *,
     manifest: Path | None = None,
     name: str | None = None,
-    python: str = "3.11.*",
-    channels: Sequence[str] = ("conda-forge",),
+    python: str | None = None,
+    channels: Sequence[str] = (),
     platforms: Sequence[str] = (),
+    imported: Imported | None = None,
 ) -> Path:
-    """Write a new manifest; an existing one is never overwritten."""
+    """Write a new manifest; an existing one is never overwritten.
+
+    ``imported`` (from :func:`condauv.importing.import_file`) supplies name, python, channels,
+    entries and ``[pypi-options]``; explicit arguments win over it. Nothing is locked here.
+    """
     path = (manifest or folder / MANIFEST_NAME).resolve()
     if path.exists():
         raise ManifestError(f"{path} already exists", hint="edit it, or use `condauv add`")
+    if imported is not None:
+        name = name or imported.name
+        python = python or imported.python
+        channels = list(channels) or list(imported.channels)
     text = initial_manifest(
         name=name or path.parent.name,
-        python=python,
+        python=python or "3.11.*",
         channels=list(channels) or ["conda-forge"],
         platforms=list(platforms) or [current_subdir()],
+        pypi_options=imported.pypi_options() if imported is not None else None,
     )
+    if imported is not None and imported.entries:
+        document = ManifestDocument(path, text)
+        for entry in imported.entries:
+            document.add(entry)
+        text = document.text()
     from condauv.manifest.model import parse_manifest
 
     parse_manifest(text, path)  # bad --python/--channel/--platform values fail before writing
     from condauv.conda.channels import channel_url
 
-    for channel in channels:
+    for channel in list(channels) or ["conda-forge"]:
         channel_url(channel, path.parent)
     _fs.atomic_write_text(path, text)
     return path

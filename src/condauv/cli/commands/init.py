@@ -5,12 +5,12 @@ from pathlib import Path
 
 from condauv.cli.output import Output
 
-HELP = "write a new condauv.toml here"
+HELP = "write a new condauv.toml here (optionally imported from environment.yml or requirements.txt)"
 
 
 def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", help="environment name (default: the folder's name)")
-    parser.add_argument("--python", default="3.11.*", help="conda match spec for the interpreter")
+    parser.add_argument("--python", help='conda match spec for the interpreter (default: "3.11.*")')
     parser.add_argument(
         "--channel",
         "-c",
@@ -26,11 +26,35 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
         dest="platforms",
         help="a conda platform to lock for (repeatable; default: this machine's)",
     )
+    parser.add_argument(
+        "--from",
+        type=Path,
+        dest="from_file",
+        metavar="FILE",
+        help="import a conda environment.yml or a pip requirements.txt (flags given here win over it)",
+    )
+    parser.add_argument(
+        "--reclassify",
+        action="store_true",
+        help="with --from: put plain names in [dependencies] and let condauv pick conda or PyPI",
+    )
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
+    from condauv.errors import UserError
     from condauv.sync.changes import init
 
+    imported = None
+    if args.reclassify and args.from_file is None:
+        raise UserError(
+            "--reclassify needs --from FILE", hint="condauv init --from environment.yml --reclassify"
+        )
+    if args.from_file is not None:
+        from condauv.importing import import_file
+
+        imported = import_file(
+            args.from_file, reclassify=args.reclassify, python=args.python, platforms=args.platforms
+        )
     path = init(
         Path.cwd(),
         manifest=args.manifest,
@@ -38,8 +62,29 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         python=args.python,
         channels=args.channels,
         platforms=args.platforms,
+        imported=imported,
     )
+    if imported is None:
+        if out.json_mode:
+            out.data({"manifest": str(path)})
+        out.info(f"wrote {path}")
+        return 0
+    counts = dict.fromkeys(("dependencies", "conda-dependencies", "pypi-dependencies"), 0)
+    for entry in imported.entries:
+        counts[entry.table] += 1
     if out.json_mode:
-        out.data({"manifest": str(path)})
-    out.info(f"wrote {path}")
+        out.data(
+            {
+                "manifest": str(path),
+                "source": str(imported.source),
+                "kind": imported.kind,
+                "entries": counts,
+                "notes": [note.to_dict() for note in imported.notes],
+            }
+        )
+    for note in imported.notes:
+        out.info(f"note: {note}")
+    summary = ", ".join(f"{n} in [{table}]" for table, n in counts.items() if n) or "no packages"
+    kept = f"; {len(imported.notes)} note(s) above on what was not kept" if imported.notes else ""
+    out.info(f"wrote {path} from {args.from_file}: {summary}{kept}")
     return 0

@@ -1,0 +1,242 @@
+"""What an import produces, and the one place that decides what is kept and what becomes a note.
+
+Both readers (``environment.yml`` and ``requirements.txt``) feed a :class:`Builder`; it keeps
+the first entry of each package, turns every later one, every channel pin and every marker
+into a :class:`Note`, and checks each entry against the manifest's own validation so that
+the manifest written from it always parses.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from packaging.markers import Marker
+
+from condauv.errors import ManifestError
+from condauv.manifest.model import Requested, parse_manifest
+
+__all__ = ["Builder", "Imported", "Note", "Pending"]
+
+#: what ``defaults`` means to conda on Linux and macOS (pkgs/r holds R, not Python)
+DEFAULTS_URL = "https://repo.anaconda.com/pkgs/main"
+_CHECK_PATH = Path("condauv.toml")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Note:
+    """Something in the input that the manifest does not hold, and why."""
+
+    file: str
+    line: int
+    text: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.text}: {self.reason}"
+
+    def to_dict(self) -> dict[str, str | int]:
+        return {"file": self.file, "line": self.line, "text": self.text, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Imported:
+    """An imported file as manifest values, plus the notes on everything left out."""
+
+    source: Path
+    kind: Literal["environment", "requirements"]
+    name: str | None
+    python: str | None
+    channels: tuple[str, ...]
+    entries: tuple[Requested, ...]
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
+    notes: tuple[Note, ...] = ()
+
+    def pypi_options(self) -> dict[str, str | bool | list[str]]:
+        """The ``[pypi-options]`` table, holding only what the input set."""
+        options: dict[str, str | bool | list[str]] = {}
+        if self.index_url:
+            options["index-url"] = self.index_url
+        if self.extra_index_urls:
+            options["extra-index-urls"] = list(self.extra_index_urls)
+        if self.find_links:
+            options["find-links"] = list(self.find_links)
+        if self.no_index:
+            options["no-index"] = True
+        return options
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pending:
+    """An entry on its way to the manifest, with where it came from."""
+
+    entry: Requested
+    file: str
+    line: int
+    text: str
+    movable: bool  # may go to [dependencies] with --reclassify
+
+
+@dataclass(slots=True)
+class Builder:
+    python_override: str | None
+    platforms: Sequence[str]
+    name: str | None = None
+    python: str | None = None
+    python_at: tuple[str, int] | None = None
+    channels: list[str] = field(default_factory=list)
+    pinned: list[str] = field(default_factory=list)
+    pending: dict[str, Pending] = field(default_factory=dict)
+    notes: list[Note] = field(default_factory=list)
+    index_url: str | None = None
+    extra_index_urls: list[str] = field(default_factory=list)
+    find_links: list[str] = field(default_factory=list)
+    no_index: bool = False
+
+    def note(self, file: str, line: int, text: str, reason: str) -> None:
+        self.notes.append(Note(file=file, line=line, text=text.strip(), reason=reason))
+
+    # -- channels ------------------------------------------------------------------------------
+
+    def channel(self, name: str, file: str, line: int) -> None:
+        """A channel of the ``channels:`` list, in order."""
+        if name == "nodefaults":
+            self.note(file, line, name, "condauv never adds conda's defaults channels; nothing to keep")
+            return
+        if name == "defaults":
+            self.note(
+                file, line, name, f"conda's defaults channels became {DEFAULTS_URL} (Anaconda's terms apply)"
+            )
+            name = DEFAULTS_URL
+        if name in self.channels:
+            self.note(file, line, name, "channel listed twice; kept once")
+            return
+        self.channels.append(name)
+
+    def pin(self, channel: str, file: str, line: int, text: str) -> None:
+        """``channel::pkg``: the manifest has no per-package channel, so the channel joins the list."""
+        channel = DEFAULTS_URL if channel == "defaults" else channel
+        where = "[environment] channels"
+        if channel in self.channels or channel in self.pinned:
+            reason = f"the pin to {channel!r} is not kept (no per-package channel); {channel!r} is in {where}"
+        else:
+            self.pinned.append(channel)
+            reason = f"the pin to {channel!r} became channel {channel!r}, added after the others in {where}"
+        self.note(file, line, text, reason)
+
+    def final_channels(self) -> tuple[str, ...]:
+        return tuple(self.channels + [c for c in self.pinned if c not in self.channels])
+
+    # -- python --------------------------------------------------------------------------------
+
+    def set_python(self, spec: str, file: str, line: int, text: str) -> None:
+        if self.python_at is not None:
+            first = f"{self.python_at[0]}:{self.python_at[1]}"
+            self.note(file, line, text, f"python is already given at {first}; kept that one")
+            return
+        problem = _check(f"[environment]\npython = {json.dumps(spec)}\n")
+        if problem:
+            self.note(file, line, text, f"not kept: {problem}")
+            return
+        self.python = spec
+        self.python_at = (file, line)
+
+    def marker_python(self) -> tuple[int, int]:
+        """The Python that markers are evaluated for: the given one, else the file's, else 3.11."""
+        for spec in (self.python_override, self.python):
+            match = re.match(r"^[=~<>!]*\s*(\d+)\.(\d+)", spec or "")
+            if match:
+                return int(match.group(1)), int(match.group(2))
+        return (3, 11)
+
+    def keeps_marker(self, marker: Marker, file: str, line: int, text: str) -> bool:
+        """Markers have no place in the manifest: keep the entry only if its marker holds everywhere."""
+        from condauv.channel.requirements import target_environment
+
+        python = self.marker_python()
+        results = {p: marker.evaluate(target_environment(python, p)) for p in self.platforms}
+        where = f"Python {python[0]}.{python[1]} on {', '.join(self.platforms)}"
+        if all(results.values()):
+            self.note(
+                file, line, text, f"the marker is not kept (the manifest has none); it holds for {where}"
+            )
+            return True
+        self.note(file, line, text, f"not kept: its marker does not hold for {where}")
+        return False
+
+    # -- entries -------------------------------------------------------------------------------
+
+    def add(self, pending: Pending) -> None:
+        entry = pending.entry
+        problem = _check_entry(entry)
+        if problem:
+            self.note(pending.file, pending.line, pending.text, f"not kept: {problem}")
+            return
+        first = self.pending.get(entry.key)
+        if first is not None:
+            where = f"{first.file}:{first.line}" if first.file != pending.file else f"line {first.line}"
+            side = "" if first.entry.table == entry.table else f" in [{first.entry.table}]"
+            self.note(
+                pending.file,
+                pending.line,
+                pending.text,
+                f"duplicate of {first.text!r} ({where}){side}; the manifest holds one entry per package",
+            )
+            return
+        self.pending[entry.key] = pending
+
+    def finish(
+        self, *, source: Path, kind: Literal["environment", "requirements"], reclassify: bool
+    ) -> Imported:
+        entries = []
+        for pending in self.pending.values():
+            entry = pending.entry
+            if reclassify and pending.movable:
+                moved = replace(entry, table="dependencies")
+                if _check_entry(moved) is None:
+                    entry = moved
+            entries.append(entry)
+        return Imported(
+            source=source,
+            kind=kind,
+            name=self.name,
+            python=self.python,
+            channels=self.final_channels(),
+            entries=tuple(entries),
+            index_url=self.index_url,
+            extra_index_urls=tuple(dict.fromkeys(self.extra_index_urls)),
+            find_links=tuple(dict.fromkeys(self.find_links)),
+            no_index=self.no_index,
+            notes=tuple(self.notes),
+        )
+
+
+def _check_entry(entry: Requested) -> str | None:
+    """The manifest's own verdict on one entry (plus rattler's for conda specs), or None."""
+    value = json.dumps(entry.spec or "*")
+    if entry.extras:
+        value = f"{{ version = {value}, extras = {json.dumps(list(entry.extras))} }}"
+    problem = _check(f"[{entry.table}]\n{json.dumps(entry.name)} = {value}\n")
+    if problem is None and entry.table == "conda-dependencies":
+        from rattler import MatchSpec
+
+        try:
+            MatchSpec(entry.as_conda())
+        except Exception as exc:  # rattler's parse errors share no public base class
+            return f"{entry.as_conda()!r} is not a conda match spec ({str(exc).splitlines()[0]})"
+    return problem
+
+
+def _check(text: str) -> str | None:
+    try:
+        parse_manifest(text, _CHECK_PATH)
+    except ManifestError as exc:
+        return exc.message.removeprefix(f"{_CHECK_PATH.name}: ")
+    return None
