@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -15,7 +16,14 @@ def main(cli_args: Sequence[str] | None = None) -> int:
 
 
 def entrypoint() -> None:
-    sys.exit(main())
+    """Run, flush, and leave without interpreter finalisation: py-rattler 0.28's runtime
+    threads can crash a finalising interpreter after an install (SIGSEGV or a
+    PyGILState_Release abort, seen in about one run in five), turning a finished command
+    into exit code 134/139. Everything condauv writes is complete before this point."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

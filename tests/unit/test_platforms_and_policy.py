@@ -67,3 +67,14 @@ def test_name_table() -> None:
     assert pypi_names_for("Some_Pkg") == ("some-pkg",)
     assert conda_name_for("opencv-python") == "opencv"
     assert seed_manager("TQDM") == "pypi"
+
+
+def test_conda_override_cuda_reaches_the_solver_on_this_platform(monkeypatch: pytest.MonkeyPatch) -> None:
+    from condauv.conda.engine import virtual_packages
+    from condauv.platforms import current_subdir
+
+    monkeypatch.setenv("CONDA_OVERRIDE_CUDA", "12.4")
+    names = {str(vp.name.normalized): str(vp.version) for vp in virtual_packages(current_subdir())}
+    assert names.get("__cuda") == "12.4"
+    monkeypatch.setenv("CONDA_OVERRIDE_CUDA", "")  # conda's way of saying "no CUDA"
+    assert "__cuda" not in {str(vp.name.normalized) for vp in virtual_packages(current_subdir())}

@@ -10,7 +10,7 @@ import asyncio
 import itertools
 import os
 import re
-from collections.abc import Coroutine, Iterable, Sequence
+from collections.abc import Collection, Coroutine, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
@@ -28,6 +28,7 @@ from rattler import (
     Subdir,
     Version,
     VirtualPackage,
+    VirtualPackageOverrides,
 )
 from rattler.exceptions import SolverError
 
@@ -70,7 +71,8 @@ def virtual_packages(subdir: str) -> list[GenericVirtualPackage]:
     """This machine's virtual packages for its own subdir (``CONDA_OVERRIDE_*`` honoured);
     for another subdir, the baseline a lock for it promises (glibc 2.28, macOS 11, ...)."""
     if subdir == current_subdir():
-        return [vp.into_generic() for vp in VirtualPackage.detect()]
+        # detect() alone ignores CONDA_OVERRIDE_* in py-rattler 0.28; from_env() reads them
+        return [vp.into_generic() for vp in VirtualPackage.detect(VirtualPackageOverrides.from_env())]
     arch = {"64": "x86_64", "aarch64": "aarch64", "arm64": "arm64", "ppc64le": "ppc64le"}
     base: list[tuple[str, str]] = [("__archspec", "1")]
     if subdir.startswith("linux"):
@@ -223,11 +225,29 @@ def package_to_record(package: CondaPackage) -> RepoDataRecord:
     return RepoDataRecord(record, package.file_name, package.url, package.channel)
 
 
-def install(packages: Sequence[CondaPackage], prefix: Path, *, requested: Sequence[str] = ()) -> None:
-    """Make the prefix's conda side exactly ``packages`` (rattler diffs against conda-meta)."""
+def install(
+    packages: Sequence[CondaPackage],
+    prefix: Path,
+    *,
+    requested: Sequence[str] = (),
+    reinstall: Collection[str] = (),
+) -> None:
+    """Make the prefix's conda side exactly ``packages`` (rattler diffs against conda-meta).
+
+    ``reinstall`` names packages to link again although conda-meta says they are there (their
+    files were altered). Their cache entries are then validated in full: conda links files
+    as hard links, so an edit made in the prefix also altered the extracted package in the
+    cache, and rattler's default validation (none) would link the altered file again.
+    """
     records = [package_to_record(p) for p in packages]
     # py-rattler 0.28 forwards requested_specs to Rust unwrapped; hand it the inner objects
     specs = [rattler.MatchSpec(s)._match_spec for s in requested]
+    extra: dict[str, Any] = {}
+    if reinstall:
+        extra["reinstall_packages"] = set(reinstall)
+        extra["package_cache"] = rattler.PackageCache.new_layered(
+            [paths.conda_pkgs_dir()], validation_mode=rattler.ValidationMode.full()
+        )
 
     async def go() -> None:
         await rattler.install(
@@ -237,6 +257,7 @@ def install(packages: Sequence[CondaPackage], prefix: Path, *, requested: Sequen
             show_progress=False,
             execute_link_scripts=False,
             requested_specs=specs or None,
+            **extra,
         )
 
     try:

@@ -9,6 +9,7 @@ the Python minor version changes, the PyPI side is reinstalled for the new inter
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,10 +38,14 @@ class SyncReport:
     conda_removed: list[str] = field(default_factory=list)
     pypi_added: list[str] = field(default_factory=list)
     pypi_removed: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)  # damage found by the check, and undone
+    unrepaired: list[str] = field(default_factory=list)  # damage found that sync cannot undo
 
     @property
     def changed(self) -> bool:
-        return bool(self.conda_added or self.conda_removed or self.pypi_added or self.pypi_removed)
+        return bool(
+            self.conda_added or self.conda_removed or self.pypi_added or self.pypi_removed or self.repaired
+        )
 
 
 def current_lock(project: Project, *, frozen: bool, offline: bool) -> tuple[Lock, bool]:
@@ -61,8 +66,20 @@ def current_lock(project: Project, *, frozen: bool, offline: bool) -> tuple[Lock
     return result.lock, True
 
 
-def sync(project: Project, *, frozen: bool = False, offline: bool = False, force: bool = False) -> SyncReport:
-    """Make ``project.prefix`` hold exactly the lock's packages for this platform."""
+def sync(
+    project: Project,
+    *,
+    frozen: bool = False,
+    offline: bool = False,
+    force: bool = False,
+    repair: bool = False,
+) -> SyncReport:
+    """Make ``project.prefix`` hold exactly the lock's packages for this platform.
+
+    Then repair what ``condauv check`` finds: always the damage seen in dist-info folders
+    (PyPI copies of conda-owned distributions, duplicates), which costs a directory listing;
+    with ``repair`` also altered or missing files, which costs hashing every file.
+    """
     lock, relocked = current_lock(project, frozen=frozen, offline=offline)
     with _fs.exclusive_lock(project.prefix / "conda-meta" / ".condauv-sync.lock"):
         report = SyncReport(project.prefix, locked=relocked)
@@ -74,6 +91,7 @@ def sync(project: Project, *, frozen: bool = False, offline: bool = False, force
         uv = Uv(offline=offline)
         _sync_conda(project, conda, python_version, uv, report, force=force)
         _sync_pypi(project.prefix, lock, platform, python_version, uv, report)
+        _repair(project.prefix, lock, platform, python_version, uv, report, verify_files=repair)
         if not is_managed(project.prefix):
             mark_managed(project.prefix, project.manifest.path)
         return report
@@ -167,3 +185,78 @@ def _install_locked(uv: Uv, python: Path, packages: Sequence[PypiPackage]) -> No
         requirements = Path(tmp) / "requirements.txt"
         requirements.write_text("\n".join(lines) + "\n", encoding="utf-8")
         uv.install(python, requirements)
+
+
+def _repair(
+    prefix: Path,
+    lock: Lock,
+    platform: str,
+    python_version: str,
+    uv: Uv,
+    report: SyncReport,
+    *,
+    verify_files: bool,
+) -> None:
+    """Undo what check finds: relink conda packages, remove strays, reinstall PyPI packages.
+
+    Conda first: relinking replaces files a stray overwrote, so removing the stray afterwards
+    spares every path a conda record lists, and a failed relink leaves no file deleted.
+    """
+    from condauv.health.check import inspect_prefix
+
+    _, repairs = inspect_prefix(prefix, lock=lock, verify_files=verify_files)
+    if not repairs:
+        return
+    locked_conda = lock.conda_for(platform)
+    locked_names = {p.name for p in locked_conda}
+    relink = sorted(repairs.relink & locked_names)
+    report.unrepaired += [
+        f"{name} (conda): not in condauv.lock, so there is nothing to relink it from"
+        for name in sorted(repairs.relink - locked_names)
+    ]
+    if relink:
+        from condauv.conda import engine
+
+        engine.install(locked_conda, prefix, reinstall=relink)
+        report.repaired += [f"relinked {name} (conda)" for name in relink]
+    if repairs.strays:
+        from condauv.health.records import read_records
+
+        conda_paths = {f.path for record in read_records(prefix) for f in record.files}
+        for folder, what in sorted(repairs.strays.items()):
+            remove_distribution(prefix, folder, keep=conda_paths)
+            report.repaired.append(f"removed {folder.name} ({what})")
+    reinstall = [p for p in lock.pypi_for(platform) if p.name in repairs.reinstall]
+    if reinstall:
+        _install_locked(uv, prefix / "bin" / "python", reinstall)
+        report.repaired += [f"reinstalled {p.name} {p.version} (pypi)" for p in reinstall]
+    report.unrepaired += repairs.unrepairable
+
+
+def remove_distribution(prefix: Path, folder: Path, *, keep: set[str]) -> None:
+    """Delete a dist-info folder and the files its RECORD lists, except prefix paths in ``keep``.
+
+    Used on strays that uv or pip installed over conda's files: uninstalling them by name
+    would pick either copy, and RECORD-less ones cannot be uninstalled by an installer.
+    """
+    import shutil
+
+    from condauv.health.dists import read_record
+
+    site = folder.parent
+    parents: set[Path] = set()
+    for entry in read_record(folder) or ():
+        target = Path(os.path.normpath(site / entry.path))
+        if not target.is_relative_to(prefix) or target.is_relative_to(folder):
+            continue
+        if target.relative_to(prefix).as_posix() in keep:
+            continue
+        if target.is_symlink() or target.is_file():
+            target.unlink()
+            parents.add(target.parent)
+    shutil.rmtree(folder, ignore_errors=True)
+    for parent in sorted(parents, key=lambda p: len(p.parts), reverse=True):
+        for empty in (parent, *parent.parents):
+            if empty == site or not empty.is_relative_to(site) or any(empty.iterdir()):
+                break
+            empty.rmdir()

@@ -20,7 +20,9 @@ def load_project(args: argparse.Namespace) -> Project:
     return Project.load(args.manifest, args.prefix)
 
 
-def report_sync(out: Output, report: SyncReport) -> None:
+def report_sync(out: Output, report: SyncReport) -> int:
+    """Print what a sync did (and repaired); the exit code: 1 when something could not be repaired."""
+    code = 1 if report.unrepaired else 0
     if out.json_mode:
         out.data(
             {
@@ -28,14 +30,20 @@ def report_sync(out: Output, report: SyncReport) -> None:
                 "locked": report.locked,
                 "conda": {"added": report.conda_added, "removed": report.conda_removed},
                 "pypi": {"added": report.pypi_added, "removed": report.pypi_removed},
+                "repaired": report.repaired,
+                "unrepaired": report.unrepaired,
             }
         )
-        return
+        return code
+    for item in report.repaired:
+        out.info(f" * {item}")
+    for item in report.unrepaired:
+        out.info(f" ! could not repair: {item}")
     if report.locked:
         out.info("wrote condauv.lock")
     if not report.changed:
         out.info(f"{report.prefix} is in sync")
-        return
+        return code
     for label, items, sign in (
         ("conda", report.conda_removed, "-"),
         ("conda", report.conda_added, "+"),
@@ -45,3 +53,4 @@ def report_sync(out: Output, report: SyncReport) -> None:
         for item in items:
             out.info(f" {sign} {item} ({label})")
     out.info(f"synced {report.prefix}")
+    return code

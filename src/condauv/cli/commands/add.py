@@ -29,9 +29,10 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     project = load_project(args)
     result = add(project, entries, no_sync=args.no_sync, offline=args.offline)
     names = ", ".join(e.name for e in entries)
+    code = 0
     if result.sync is not None:
-        report_sync(out, result.sync)
+        code = report_sync(out, result.sync)
     elif out.json_mode:
         out.data({"added": [e.name for e in entries], "synced": False})
     out.info(f"added {names}")
-    return 0
+    return code

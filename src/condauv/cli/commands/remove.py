@@ -18,9 +18,10 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     from condauv.sync.changes import remove
 
     result = remove(load_project(args), args.names, no_sync=args.no_sync, offline=args.offline)
+    code = 0
     if result.sync is not None:
-        report_sync(out, result.sync)
+        code = report_sync(out, result.sync)
     elif out.json_mode:
         out.data({"removed": args.names, "synced": False})
     out.info(f"removed {', '.join(args.names)}")
-    return 0
+    return code

@@ -5,7 +5,7 @@ import argparse
 from condauv.cli.commands._shared import load_project, report_sync
 from condauv.cli.output import Output
 
-HELP = "make the environment match condauv.lock (locking first if needed)"
+HELP = "make the environment match condauv.lock (locking first if needed) and repair what check finds"
 
 
 def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
@@ -18,11 +18,17 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
         action="store_true",
         help="in a prefix condauv did not create, also remove conda packages the lock lacks",
     )
+    parser.add_argument(
+        "--repair",
+        action="store_true",
+        help="also hash every file and relink or reinstall the packages whose files were altered or deleted",
+    )
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
     from condauv.sync.apply import sync
 
-    report = sync(load_project(args), frozen=args.frozen, offline=args.offline, force=args.force)
-    report_sync(out, report)
-    return 0
+    report = sync(
+        load_project(args), frozen=args.frozen, offline=args.offline, force=args.force, repair=args.repair
+    )
+    return report_sync(out, report)

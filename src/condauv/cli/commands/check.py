@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from condauv.cli.output import Output
+
+HELP = "find conflicts between conda and PyPI, and damaged files, in an environment (exit 1 if any)"
+
+#: files shown per finding in the table (all of them are in --json)
+_SHOWN_FILES = 3
+
+
+def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    pass
+
+
+def _managed_by(prefix: Path, manifest: Path) -> bool:
+    """Whether conda-meta's condauv mark names ``manifest`` (a --prefix of this project)."""
+    try:
+        raw = json.loads((prefix / "conda-meta" / "condauv").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(raw, dict) and Path(str(raw.get("manifest", ""))).resolve() == manifest.resolve()
+
+
+def handle(args: argparse.Namespace, out: Output) -> int:
+    from condauv.errors import ManifestError
+    from condauv.health.check import check_prefix
+    from condauv.lock.model import Lock, load_lock
+    from condauv.project import Project
+
+    lock: Lock | None = None
+    try:
+        project = Project.load(args.manifest, args.prefix)
+    except ManifestError:
+        if args.prefix is None or args.manifest is not None:
+            raise
+        prefix = args.prefix.expanduser().resolve()  # any conda prefix, without a project
+    else:
+        prefix = project.prefix
+        # the project's lock describes the prefix only when it is the project's own
+        if args.prefix is None or args.manifest is not None or _managed_by(prefix, project.manifest.path):
+            lock = load_lock(project.lock_path)
+    report = check_prefix(prefix, lock=lock)
+    if out.json_mode:
+        out.data(report.to_dict())
+        return 0 if report.clean else 1
+    summary = f"{report.conda_packages} conda packages, {report.pypi_distributions} PyPI distributions"
+    if report.clean:
+        out.info(f"{report.prefix} is clean ({summary})")
+        return 0
+    rows = []
+    for finding in report.findings:
+        files = list(finding.files[:_SHOWN_FILES])
+        if len(finding.files) > _SHOWN_FILES:
+            files.append(f"... and {len(finding.files) - _SHOWN_FILES} more")
+        what = "\n".join([finding.message, *(f"  {f}" for f in files)])
+        rows.append([finding.kind, ", ".join(finding.packages), what, finding.fix])
+    out.table(str(report.prefix), ["kind", "packages", "finding", "fix"], rows)
+    out.info(f"{len(report.findings)} findings in {report.prefix} ({summary})")
+    return 1

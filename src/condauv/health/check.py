@@ -1,0 +1,552 @@
+"""``condauv check``: conflicts between the two managers, and damage, found from the prefix alone.
+
+Everything is read from disk: conda-meta records (each file's sha256), every dist-info
+(INSTALLER, RECORD, METADATA) and, when there is one, the lock. Nothing is run: the
+interpreter's version comes from conda-meta, so markers are evaluated without starting it.
+
+The same inspection tells ``condauv sync`` what it can repair (:class:`Repairs`); with
+``verify_files=False`` it skips hashing and reads dist-info folders only, which is cheap
+enough for every sync.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from condauv.errors import UserError
+from condauv.health.dists import (
+    read_record,
+    record_digest,
+    requirements,
+    unmet_requirement,
+)
+from condauv.health.records import CondaRecord, read_records
+from condauv.platforms import current_subdir, marker_environment
+from condauv.pypi.site import InstalledDistribution, installed_distributions, site_packages
+
+if TYPE_CHECKING:
+    from condauv.lock.model import Lock
+
+__all__ = ["CheckReport", "Finding", "Repairs", "check_prefix", "inspect_prefix"]
+
+SCHEMA = 1
+KINDS = ("overlap", "clobbered", "duplicate", "installer-mismatch", "broken-dependency", "drift")
+
+_OK, _MISSING, _CHANGED = 0, 1, 2
+#: files up to this size are hashed from one read; larger ones in chunks.
+_SMALL = 1 << 20
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    kind: str  # one of KINDS
+    packages: tuple[str, ...]
+    files: tuple[str, ...]  # prefix-relative
+    message: str
+    fix: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "packages": list(self.packages),
+            "files": list(self.files),
+            "message": self.message,
+            "fix": self.fix,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckReport:
+    prefix: Path
+    findings: tuple[Finding, ...]
+    conda_packages: int
+    pypi_distributions: int  # dist-info folders an installer other than conda wrote
+
+    @property
+    def clean(self) -> bool:
+        return not self.findings
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "schema": SCHEMA,
+            "prefix": str(self.prefix),
+            "clean": self.clean,
+            "conda_packages": self.conda_packages,
+            "pypi_distributions": self.pypi_distributions,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+@dataclass(slots=True)
+class Repairs:
+    """What ``condauv sync`` can do about the findings, and what it cannot."""
+
+    relink: set[str] = field(default_factory=set)  # conda packages to link again from the cache
+    reinstall: set[str] = field(default_factory=set)  # PyPI distributions to install again from the lock
+    strays: dict[Path, str] = field(default_factory=dict)  # dist-info folder -> who it shadows
+    unrepairable: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.relink or self.reinstall or self.strays or self.unrepairable)
+
+
+@dataclass(frozen=True, slots=True)
+class _Owner:
+    """The conda package that provides a PyPI distribution."""
+
+    package: str
+    label: str
+    version: str
+
+
+def check_prefix(prefix: Path, *, lock: Lock | None = None) -> CheckReport:
+    """Every finding in ``prefix``: file hashes, dist-info folders, dependencies, and drift from ``lock``."""
+    return inspect_prefix(prefix, lock=lock)[0]
+
+
+def inspect_prefix(
+    prefix: Path, *, lock: Lock | None = None, verify_files: bool = True
+) -> tuple[CheckReport, Repairs]:
+    """The report and the repairs; ``verify_files=False`` reads no file contents and skips dependencies."""
+    prefix = prefix.resolve()
+    if not prefix.is_dir():
+        raise UserError(
+            f"no environment at {prefix}", hint="check --prefix, or run `condauv sync` to create it"
+        )
+    if not (prefix / "conda-meta").is_dir():
+        raise UserError(
+            f"{prefix} is not a conda prefix (it has no conda-meta folder)",
+            hint="point --prefix at an environment made by condauv, conda, mamba or pixi",
+        )
+    records = read_records(prefix)
+    by_name = {r.name: r for r in records}
+    python = by_name.get("python")
+    site = site_packages(prefix, python.version if python else None)
+    dists = installed_distributions(site)
+    platform = current_subdir()
+    owners = _owners(records, lock, platform)
+    findings: list[Finding] = []
+    repairs = Repairs()
+    _check_distributions(prefix, dists, owners, lock, platform, findings, repairs)
+    if verify_files:
+        _check_files(prefix, site, records, dists, owners, lock, platform, findings, repairs)
+        _check_conda_depends(records, findings)
+        if python is not None:
+            _check_requires_dist(dists, owners, marker_environment(python.version, platform), findings)
+    if lock is not None:
+        _check_drift(records, dists, owners, lock, platform, findings)
+    report = CheckReport(
+        prefix=prefix,
+        findings=tuple(sorted(findings, key=lambda f: (KINDS.index(f.kind), f.packages, f.message))),
+        conda_packages=len(records),
+        pypi_distributions=sum(1 for d in dists if d.installer != "conda"),
+    )
+    return report, repairs
+
+
+def _owners(records: Sequence[CondaRecord], lock: Lock | None, platform: str) -> dict[str, _Owner]:
+    """PyPI name -> the conda package providing it: its dist-info, else the lock, else the name table."""
+    owners: dict[str, _Owner] = {}
+    locked = {p.name: p for p in lock.conda_for(platform)} if lock else {}
+    guessed: list[CondaRecord] = []
+    for record in records:
+        provided = record.provided_distributions()
+        package = locked.get(record.name)
+        if package is not None and package.version == record.version:
+            provided = {**package.provided_names(), **provided}
+        if (
+            not provided
+            and record.name != "python"
+            and any(_spec_name(d) == "python" for d in record.depends)
+        ):
+            guessed.append(record)
+        for dist, version in provided.items():
+            owners.setdefault(dist, _Owner(record.name, record.label, version))
+    if guessed:
+        from condauv.classification.names import pypi_names_for
+
+        for record in guessed:
+            for dist in pypi_names_for(record.name):
+                owners.setdefault(dist, _Owner(record.name, record.label, record.version))
+    return owners
+
+
+def _spec_name(spec: str) -> str:
+    return spec.split(" ", 1)[0].split("[", 1)[0].strip().lower()
+
+
+def _relative(prefix: Path, path: Path) -> str:
+    try:
+        return path.relative_to(prefix).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _check_distributions(
+    prefix: Path,
+    dists: Sequence[InstalledDistribution],
+    owners: Mapping[str, _Owner],
+    lock: Lock | None,
+    platform: str,
+    findings: list[Finding],
+    repairs: Repairs,
+) -> None:
+    """Overlaps, installer mismatches and duplicates: dist-info folders only, no hashing."""
+    locked_pypi = {p.name for p in lock.pypi_for(platform)} if lock else set()
+    by_name: dict[str, list[InstalledDistribution]] = {}
+    for dist in dists:
+        by_name.setdefault(dist.name, []).append(dist)
+    for name, group in sorted(by_name.items()):
+        owner = owners.get(name)
+        if owner is not None:
+            _check_owned(prefix, name, group, owner, findings, repairs)
+        folders = tuple(_relative(prefix, d.path) for d in group)
+        if len(group) > 1:
+            conda_copies = [d for d in group if d.installer == "conda"]
+            findings.append(
+                Finding(
+                    kind="duplicate",
+                    packages=(name,),
+                    files=folders,
+                    message=f"{len(group)} dist-info folders for {name}: "
+                    + ", ".join(f"{d.path.name} ({d.installer or 'unknown installer'})" for d in group),
+                    fix="`condauv sync` keeps the copy the lock names and removes the others",
+                )
+            )
+            if owner is None:
+                for dist in group:
+                    repairs.strays[dist.path] = f"{name} {dist.version} ({dist.installer or 'unknown'})"
+                if name in locked_pypi:
+                    repairs.reinstall.add(name)
+            if len(conda_copies) > 1:
+                repairs.unrepairable.append(f"{name}: {len(conda_copies)} conda packages install it")
+
+
+def _check_owned(
+    prefix: Path,
+    name: str,
+    group: Sequence[InstalledDistribution],
+    owner: _Owner,
+    findings: list[Finding],
+    repairs: Repairs,
+) -> None:
+    """A conda-owned distribution: any copy another installer wrote is an overlap and a stray."""
+    foreign = [d for d in group if d.installer not in ("conda", "") or d.version != owner.version]
+    packages = tuple(dict.fromkeys((owner.package, name)))
+    if foreign:
+        shown = ", ".join(f"{d.version} by {d.installer or 'an unknown installer'}" for d in foreign)
+        findings.append(
+            Finding(
+                kind="overlap",
+                packages=packages,
+                files=tuple(_relative(prefix, d.path) for d in foreign),
+                message=f"{name} is provided by conda package {owner.label} and also installed "
+                f"from PyPI ({shown})",
+                fix=f"`condauv sync` removes the PyPI copy and relinks {owner.package} (conda); "
+                f"to take {name} from PyPI instead, move it to [pypi-dependencies]",
+            )
+        )
+        for dist in foreign:
+            repairs.strays[dist.path] = f"{name} {dist.version} ({dist.installer or 'unknown'})"
+        repairs.relink.add(owner.package)
+    for dist in group:
+        if dist.installer not in ("conda", ""):
+            findings.append(
+                Finding(
+                    kind="installer-mismatch",
+                    packages=packages,
+                    files=(_relative(prefix, dist.path / "INSTALLER"),),
+                    message=f"conda-meta says conda package {owner.label} owns {name}, but "
+                    f"{dist.path.name}/INSTALLER says {dist.installer}",
+                    fix=f"`condauv sync` removes {dist.path.name} and relinks {owner.package}",
+                )
+            )
+    if not any(d.installer in ("conda", "") and d.version == owner.version for d in group):
+        repairs.relink.add(owner.package)  # conda's own dist-info is gone
+
+
+def _check_files(
+    prefix: Path,
+    site: Path | None,
+    records: Sequence[CondaRecord],
+    dists: Sequence[InstalledDistribution],
+    owners: Mapping[str, _Owner],
+    lock: Lock | None,
+    platform: str,
+    findings: list[Finding],
+    repairs: Repairs,
+) -> None:
+    """Conda files against their records' sha256, PyPI files against their RECORD."""
+    jobs: list[tuple[str, str | None, int | None, bool]] = []
+    spans: list[tuple[str, int, int]] = []  # (owner key, first job, end)
+    for record in records:
+        start = len(jobs)
+        jobs.extend((f"{prefix}/{f.path}", f.sha256, f.size, f.presence_only) for f in record.files)
+        spans.append((f"conda:{record.name}", start, len(jobs)))
+    pypi_dists = [d for d in dists if d.installer != "conda" and d.name not in owners and site is not None]
+    for dist in pypi_dists:
+        entries = read_record(dist.path)
+        start = len(jobs)
+        for entry in entries or ():
+            if entry.digest is None:
+                continue
+            jobs.append((os.path.normpath(f"{site}/{entry.path}"), entry.digest, entry.size, False))
+        spans.append((f"pypi:{dist.name}:{dist.path.name}", start, len(jobs)))
+    states = _verify(jobs, prefix)
+    locked_pypi = {p.name for p in lock.pypi_for(platform)} if lock else set()
+    for key, start, end in spans:
+        bad = [(jobs[i][0], states[i]) for i in range(start, end) if states[i] != _OK]
+        if not bad:
+            continue
+        missing = sum(1 for _, s in bad if s == _MISSING)
+        changed = len(bad) - missing
+        counts = " and ".join(
+            text for n, text in ((changed, f"{changed} changed"), (missing, f"{missing} missing")) if n
+        )
+        files = tuple(_relative(prefix, Path(p)) for p, _ in bad)
+        if key.startswith("conda:"):
+            name = key.removeprefix("conda:")
+            label = next(r.label for r in records if r.name == name)
+            findings.append(
+                Finding(
+                    kind="clobbered",
+                    packages=(name,),
+                    files=files,
+                    message=f"conda package {label}: files {counts} since it was linked "
+                    "(per its conda-meta record)",
+                    fix=f"`condauv sync --repair` links {name} again from the package cache",
+                )
+            )
+            repairs.relink.add(name)
+        else:
+            _, name, folder = key.split(":", 2)
+            findings.append(
+                Finding(
+                    kind="clobbered",
+                    packages=(name,),
+                    files=files,
+                    message=f"PyPI distribution {folder}: files {counts} since it was installed "
+                    "(per its RECORD)",
+                    fix=f"`condauv sync --repair` installs {name} again from condauv.lock",
+                )
+            )
+            if name in locked_pypi:
+                repairs.reinstall.add(name)
+            else:
+                repairs.unrepairable.append(f"{name}: altered files, and condauv.lock does not hold it")
+
+
+def _verify(jobs: Sequence[tuple[str, str | None, int | None, bool]], prefix: Path) -> list[int]:
+    """The state of every (path, expected digest, size, presence only) job.
+
+    A file whose inode, size, mtime and ctime are those it had when it last hashed right is
+    not read again (git's index does the same): ctime cannot be set back by a user, and an
+    edit through a hard link changes it too. Files changed in the last seconds are never
+    remembered, so an edit in the same clock tick as the hashing cannot hide.
+    """
+    if not jobs:
+        return []
+    cache = _StatCache.load(prefix)
+    workers = min(4, os.cpu_count() or 2)
+    chunk = max(1, -(-len(jobs) // (workers * 4)))
+    pieces = [jobs[i : i + chunk] for i in range(0, len(jobs), chunk)]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="condauv-check") as pool:
+        states = [state for part in pool.map(cache.verify_some, pieces) for state in part]
+    cache.save()
+    return states
+
+
+class _StatCache:
+    """Files known good: path -> (inode, size, mtime_ns, ctime_ns, digest), per prefix, in condauv's cache."""
+
+    def __init__(self, prefix: Path, path: Path | None, known: dict[str, list[object]]) -> None:
+        self.prefix = prefix
+        self.path = path
+        self.known = known
+        self.seen: dict[str, list[object]] = {}
+        self.horizon = time.time_ns() - 2_000_000_000
+
+    @classmethod
+    def load(cls, prefix: Path) -> _StatCache:
+        from condauv import paths
+
+        key = hashlib.sha256(str(prefix).encode()).hexdigest()[:24]
+        path = paths.cache_dir() / "check" / f"{key}.json"
+        try:
+            raw = json.loads(path.read_bytes())
+            known = raw["files"] if raw.get("schema") == SCHEMA and raw.get("prefix") == str(prefix) else {}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            known = {}
+        return cls(prefix, path, known if isinstance(known, dict) else {})
+
+    def save(self) -> None:
+        if self.path is None or self.seen == self.known:
+            return
+        from condauv import _fs
+
+        with contextlib.suppress(OSError):  # a read-only cache only makes the next check slower
+            _fs.atomic_write_text(
+                self.path, json.dumps({"schema": SCHEMA, "prefix": str(self.prefix), "files": self.seen})
+            )
+
+    def verify_some(self, jobs: Iterable[tuple[str, str | None, int | None, bool]]) -> list[int]:
+        return [self.verify(*job) for job in jobs]
+
+    def verify(self, path: str, expected: str | None, size: int | None, presence_only: bool) -> int:
+        if presence_only:
+            return _OK if os.path.lexists(path) else _MISSING
+        try:
+            stat = os.stat(path)  # noqa: PTH116 - hot loop
+            if size is not None and stat.st_size != size:
+                return _CHANGED
+            if expected is None:
+                return _OK
+            key = [stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, expected]
+            if self.known.get(path) == key:
+                self.seen[path] = key
+                return _OK
+            with open(path, "rb") as handle:  # noqa: PTH123 - the hot loop of check: no Path objects
+                if stat.st_size <= _SMALL:
+                    digest = hashlib.sha256(handle.read())
+                else:
+                    digest = hashlib.file_digest(handle, "sha256")
+        except FileNotFoundError:
+            return _MISSING
+        except OSError:
+            return _CHANGED
+        actual = digest.hexdigest() if len(expected) == 64 else record_digest(digest.digest())
+        if actual != expected:
+            return _CHANGED
+        if max(stat.st_mtime_ns, stat.st_ctime_ns) < self.horizon:
+            self.seen[path] = key
+        return _OK
+
+
+def _check_conda_depends(records: Sequence[CondaRecord], findings: list[Finding]) -> None:
+    """Every conda record's ``depends`` against the installed records and this machine's virtual packages."""
+    if not records:
+        return
+    from rattler import BuildString, MatchSpec, PackageRecord, VirtualPackage
+
+    installed: dict[str, PackageRecord] = {}
+    for record in records:
+        try:
+            installed[record.name] = PackageRecord(
+                name=record.name,
+                version=record.version,
+                build=BuildString.new_unchecked(record.build),
+                build_number=record.build_number,
+                subdir=record.subdir or current_subdir(),
+            )
+        except Exception:  # noqa: S112 - a record rattler cannot parse cannot be matched either
+            continue
+    for virtual in VirtualPackage.detect():
+        generic = virtual.into_generic()
+        installed[generic.name.normalized] = PackageRecord(
+            name=generic.name.normalized,
+            version=str(generic.version),
+            build=BuildString.new_unchecked(str(generic.build_string)),
+            build_number=0,
+            subdir=current_subdir(),
+        )
+    for record in records:
+        for dep in record.depends:
+            try:
+                spec = MatchSpec(dep)
+            except Exception:  # noqa: S112 - conda would not have installed it; nothing to compare
+                continue
+            name = spec.name.normalized if spec.name else _spec_name(dep)
+            have = installed.get(name)
+            if have is not None and spec.matches(have):
+                continue
+            found = (
+                f"{name} {have.version} ({have.build}) is installed" if have else f"{name} is not installed"
+            )
+            findings.append(
+                Finding(
+                    kind="broken-dependency",
+                    packages=(record.name, name),
+                    files=(),
+                    message=f"conda package {record.label} depends on '{dep}', but {found}",
+                    fix="`condauv sync` installs what condauv.lock holds; if that is this state, run "
+                    "`condauv lock` again",
+                )
+            )
+
+
+def _check_requires_dist(
+    dists: Sequence[InstalledDistribution],
+    owners: Mapping[str, _Owner],
+    environment: dict[str, str],
+    findings: list[Finding],
+) -> None:
+    """Every distribution's ``Requires-Dist`` (markers evaluated) against what is installed, both worlds."""
+    versions: dict[str, list[str]] = {}
+    for dist in dists:
+        versions.setdefault(dist.name, []).append(dist.version)
+    for name, owner in owners.items():
+        versions.setdefault(name, [owner.version])
+    for dist in dists:
+        for requirement in requirements(dist):
+            why = unmet_requirement(requirement, environment, versions)
+            if why is None:
+                continue
+            findings.append(
+                Finding(
+                    kind="broken-dependency",
+                    packages=(dist.name, requirement.name),
+                    files=(),
+                    message=f"{dist.name} {dist.version} requires {why}",
+                    fix="add the requirement to condauv.toml (or fix its version) with `condauv add`",
+                )
+            )
+
+
+def _check_drift(
+    records: Sequence[CondaRecord],
+    dists: Sequence[InstalledDistribution],
+    owners: Mapping[str, _Owner],
+    lock: Lock,
+    platform: str,
+    findings: list[Finding],
+) -> None:
+    """Missing, extra or different packages against the lock, for this machine's platform."""
+    fix = "run `condauv sync`"
+    if platform not in lock.platforms:
+        findings.append(
+            Finding(
+                kind="drift",
+                packages=(),
+                files=(),
+                message=f"condauv.lock has no packages for this platform ({platform})",
+                fix="add the platform to condauv.toml and run `condauv lock`",
+            )
+        )
+        return
+    have_conda = {r.name: f"{r.version} ({r.build})" for r in records}
+    want_conda = {p.name: f"{p.version} ({p.build})" for p in lock.conda_for(platform)}
+    have_pypi: dict[str, str] = {}
+    for dist in dists:
+        if dist.installer != "conda" and dist.name not in owners:
+            have_pypi.setdefault(dist.name, dist.version)
+    want_pypi = {p.name: p.version for p in lock.pypi_for(platform)}
+    for side, have, want in (("conda", have_conda, want_conda), ("PyPI", have_pypi, want_pypi)):
+        for name in sorted(have.keys() | want.keys()):
+            if name not in have:
+                message = f"{side} package {name} {want[name]} is in condauv.lock but not installed"
+            elif name not in want:
+                message = f"{side} package {name} {have[name]} is installed but not in condauv.lock"
+            elif have[name] != want[name]:
+                message = f"{side} package {name}: condauv.lock has {want[name]}, the prefix has {have[name]}"
+            else:
+                continue
+            findings.append(Finding(kind="drift", packages=(name,), files=(), message=message, fix=fix))
