@@ -27,6 +27,7 @@ class Completed:
     returncode: int
     stdout: str
     stderr: str
+    timed_out: bool = False  # killed after ``timeout`` seconds (only seen with ``check=False``)
 
 
 def _mask(argument: str) -> str:
@@ -50,17 +51,35 @@ def run(
     env: Mapping[str, str] | None = None,
     check: bool = True,
     hint: str | None = None,
+    timeout: float | None = None,
+    inherit_env: bool = True,
 ) -> Completed:
     """Run ``command``, capture its output, and raise :class:`ProcessError` when it fails.
 
     ``what`` names the step for a person ("uv resolves the PyPI side"); it starts the error
-    message. ``env`` entries are added to the current environment.
+    message. ``env`` entries are added to the current environment, or replace it whole with
+    ``inherit_env=False`` (a clean, activated environment). A program still running after
+    ``timeout`` seconds is killed: an error with ``check``, else ``Completed.timed_out``.
     """
     argv = [os.fspath(part) for part in command]
     log.debug("running: %s", describe(argv))
-    full_env = None if env is None else {**os.environ, **env}
+    full_env = None if env is None else {**os.environ, **env} if inherit_env else dict(env)
     try:
-        proc = subprocess.run(argv, cwd=cwd, env=full_env, capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            argv, cwd=cwd, env=full_env, capture_output=True, text=True, check=False, timeout=timeout
+        )
+    except subprocess.TimeoutExpired as exc:
+        stdout, stderr = _text(exc.stdout), _text(exc.stderr)
+        if check:
+            raise ProcessError(
+                f"{what} timed out after {timeout:g} s",
+                command=argv,
+                returncode=-9,
+                stdout=stdout,
+                stderr=stderr,
+                hint=hint or "add -v to see the full command",
+            ) from exc
+        return Completed(argv, -9, stdout, stderr, timed_out=True)
     except FileNotFoundError as exc:
         raise ProcessError(
             f"{what}: cannot run {argv[0]!r} ({exc.strerror})",
@@ -81,6 +100,13 @@ def run(
             hint=hint or "add -v to see the full command and its output",
         )
     return completed
+
+
+def _text(output: str | bytes | None) -> str:
+    """Output captured before a timeout (bytes on some platforms even in text mode)."""
+    if isinstance(output, bytes):
+        return output.decode("utf-8", errors="replace")
+    return output or ""
 
 
 def last_line(text: str) -> str:

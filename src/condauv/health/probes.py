@@ -1,0 +1,252 @@
+"""Small programs that ``condauv doctor`` runs with the environment's own interpreter.
+
+Each probe is a source string run as ``python -I -B -c SOURCE ARGS``: isolated mode keeps the
+user's site-packages, ``PYTHONPATH`` and the working folder out, so the probe sees exactly the
+environment. The sources stay compatible with old interpreters (3.8: no ``match``, no ``X | Y``).
+A probe prints one JSON line after :data:`MARK`; whatever an imported module prints is ignored.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from condauv import _process
+
+__all__ = [
+    "BLAS_PROBE",
+    "IMPORT_PROBE",
+    "MARK",
+    "PYTHON_PROBE",
+    "TORCH_PROBE",
+    "ProbeResult",
+    "distribution_modules",
+    "modules_from_record",
+    "modules_from_top_level",
+    "run_probe",
+    "threadpoolctl_path",
+]
+
+MARK = "@@condauv-doctor@@"
+
+PYTHON_PROBE = f"""
+import json, platform, sys, sysconfig
+print({MARK!r} + json.dumps({{
+    "version": platform.python_version(),
+    "implementation": platform.python_implementation(),
+    "executable": sys.executable,
+    "prefix": sys.prefix,
+    "base_prefix": sys.base_prefix,
+    "site_packages": sysconfig.get_paths()["purelib"],
+    "platform": sysconfig.get_platform(),
+}}))
+"""
+
+#: argv[1]: the path of condauv's own ``threadpoolctl.py``, loaded by path (nothing installed).
+BLAS_PROBE = f"""
+import importlib, importlib.util, json, sys, traceback
+
+def why(exc):
+    return traceback.format_exception_only(type(exc), exc)[-1].strip()
+
+out = {{"numpy": None, "scipy": None, "numpy_config": None, "libraries": [], "errors": []}}
+for name, submodule in (("numpy", "numpy"), ("scipy", "scipy.linalg")):
+    if importlib.util.find_spec(name) is None:
+        continue
+    try:
+        importlib.import_module(submodule)
+        out[name] = getattr(sys.modules[name], "__version__", "?")
+    except Exception as exc:
+        out["errors"].append(name + ": " + why(exc))
+if out["numpy"] is not None:
+    import numpy
+    try:
+        config = numpy.show_config(mode="dicts")
+        out["numpy_config"] = config.get("Build Dependencies", {{}})
+    except TypeError:  # numpy < 1.25: show_config() only prints
+        legacy = getattr(numpy, "__config__", None)
+        out["numpy_config"] = {{
+            key: value for key, value in vars(legacy).items()
+            if key.endswith("_info") and isinstance(value, dict)
+        }} if legacy is not None else None
+    except Exception as exc:
+        out["errors"].append("numpy.show_config: " + why(exc))
+try:
+    spec = importlib.util.spec_from_file_location("threadpoolctl", sys.argv[1])
+    threadpoolctl = importlib.util.module_from_spec(spec)
+    sys.modules["threadpoolctl"] = threadpoolctl
+    spec.loader.exec_module(threadpoolctl)
+    out["libraries"] = threadpoolctl.threadpool_info()
+except Exception as exc:
+    out["errors"].append("threadpoolctl: " + why(exc))
+print({MARK!r} + json.dumps(out, default=str))
+"""
+
+#: torch's view of CUDA, and a small matmul on the GPU checked against the CPU result.
+TORCH_PROBE = f"""
+import json, traceback
+
+def why(exc):
+    return traceback.format_exception_only(type(exc), exc)[-1].strip()
+
+out = {{}}
+try:
+    import torch
+except Exception as exc:
+    out["error"] = why(exc)
+else:
+    out["version"] = torch.__version__
+    out["built_cuda"] = torch.version.cuda
+    out["available"] = bool(torch.cuda.is_available())
+    if out["available"]:
+        try:
+            out["device"] = torch.cuda.get_device_name(0)
+            out["device_count"] = torch.cuda.device_count()
+            torch.backends.cuda.matmul.allow_tf32 = False  # full float32, comparable with the CPU
+            generator = torch.Generator().manual_seed(0)
+            a = torch.randn(256, 256, generator=generator)
+            b = torch.randn(256, 256, generator=generator)
+            cpu = a @ b
+            gpu = (a.cuda() @ b.cuda()).cpu()
+            out["matmul_max_abs_diff"] = float((cpu - gpu).abs().max())
+            out["matmul_ok"] = bool(torch.allclose(cpu, gpu, rtol=1e-3, atol=1e-3))
+        except Exception as exc:
+            out["matmul_error"] = why(exc)
+print({MARK!r} + json.dumps(out))
+"""
+
+#: argv[1:]: the modules of one distribution, each imported and measured in this fresh process.
+IMPORT_PROBE = f"""
+import importlib, json, os, sys, time, traceback
+
+def rss():
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        import resource
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024
+
+results = []
+for name in sys.argv[1:]:
+    before, start, error = rss(), time.perf_counter(), None
+    try:
+        importlib.import_module(name)
+    except BaseException as exc:
+        error = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    elapsed = time.perf_counter() - start
+    results.append({{"module": name, "ms": elapsed * 1000, "rss_bytes": rss() - before, "error": error}})
+print({MARK!r} + json.dumps(results))
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    """A probe's JSON answer, or why there is none (``error``)."""
+
+    data: Any = None
+    error: str | None = None
+    timed_out: bool = False
+
+
+def run_probe(
+    python: Path,
+    source: str,
+    args: Sequence[str] = (),
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    timeout: float,
+    what: str,
+) -> ProbeResult:
+    """Run ``source`` with ``python`` in ``env`` (the whole environment, not added to ours)."""
+    done = _process.run(
+        [python, "-I", "-B", "-c", source, *args],
+        what=what,
+        cwd=cwd,
+        env=env,
+        inherit_env=False,
+        check=False,
+        timeout=timeout,
+    )
+    if done.timed_out:
+        return ProbeResult(error=f"timed out after {timeout:g} s", timed_out=True)
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith(MARK):
+            try:
+                return ProbeResult(data=json.loads(line[len(MARK) :]))
+            except ValueError:
+                break
+    reason = _process.last_line(done.stderr or done.stdout)
+    return ProbeResult(error=f"{what} failed (exit {done.returncode}): {reason}")
+
+
+def threadpoolctl_path() -> Path | None:
+    """condauv's own ``threadpoolctl.py`` (pure Python, one file): the BLAS probe loads it by path."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("threadpoolctl")
+    return Path(spec.origin) if spec is not None and spec.origin else None
+
+
+_EXTENSION = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\..*\b(so|pyd)$")
+
+
+def _importable(name: str) -> bool:
+    return name.isidentifier() and not name.startswith("_") and name not in ("test", "tests")
+
+
+def modules_from_top_level(text: str) -> list[str]:
+    """Names in a ``top_level.txt``, without private modules, tests and nested paths."""
+    names = {line.strip().split("/", 1)[0] for line in text.splitlines() if line.strip()}
+    return sorted(name for name in names if _importable(name))
+
+
+def modules_from_record(lines: Iterable[str]) -> list[str]:
+    """Top-level modules of a distribution from its ``RECORD`` (paths relative to site-packages).
+
+    Packages (a folder with Python or extension files, namespace packages included), single
+    ``.py`` modules and top-level extension modules count; dist-info, ``.data``, ``.pth`` files,
+    scripts (``../../bin``), ``__pycache__``, private names and tests do not.
+    """
+    names = set()
+    for row in csv.reader(lines):
+        if not row or row[0].startswith(("..", "/")):
+            continue
+        path = row[0]
+        first, slash, _ = path.partition("/")
+        if slash:
+            if path.endswith((".py", ".so", ".pyd")) and not first.endswith((".dist-info", ".data")):
+                names.add(first)
+        elif path.endswith(".py"):
+            names.add(path.removesuffix(".py"))
+        elif match := _EXTENSION.match(path):
+            names.add(match.group(1))
+    return sorted(name for name in names if _importable(name))
+
+
+def distribution_modules(dist_info: Path, name: str) -> list[str]:
+    """What to import for one installed distribution: ``top_level.txt``, else ``RECORD``, else
+    the distribution's name when a module of that name sits in site-packages."""
+    top_level = dist_info / "top_level.txt"
+    if top_level.is_file():
+        found = modules_from_top_level(top_level.read_text(encoding="utf-8", errors="replace"))
+        if found:
+            return found
+    record = dist_info / "RECORD"
+    if record.is_file():
+        with record.open(encoding="utf-8", errors="replace", newline="") as handle:
+            found = modules_from_record(handle)
+        if found:
+            return found
+    guess = name.replace("-", "_")
+    site = dist_info.parent
+    if _importable(guess) and ((site / guess).is_dir() or (site / f"{guess}.py").is_file()):
+        return [guess]
+    return []
