@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from condauv.cli.commands import add, channel, classify, demo, explain, init, list_, lock, remove, run, sync
+from condauv.cli.commands import (
+    add,
+    adopt,
+    channel,
+    check,
+    classify,
+    demo,
+    doctor,
+    explain,
+    init,
+    list_,
+    lock,
+    remove,
+    run,
+    sync,
+)
 
 __all__ = ["COMMANDS"]
 
@@ -14,10 +29,13 @@ COMMANDS: dict[str, ModuleType] = {
     "remove": remove,
     "lock": lock,
     "sync": sync,
+    "check": check,
     "list": list_,
     "run": run,
     "classify": classify,
     "explain": explain,
     "demo": demo,
+    "doctor": doctor,
     "channel": channel,
+    "adopt": adopt,
 }

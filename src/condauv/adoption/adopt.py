@@ -1,0 +1,604 @@
+"""``condauv adopt``: a manifest and a lock that reproduce an existing conda prefix exactly.
+
+The conda side of the lock is the installed records themselves (url + sha256 from
+conda-meta), not a new solve: a solve could pick other builds, and the channel may no longer
+serve what was installed. The PyPI side is resolved by uv at the installed versions (pinned
+``==`` or, for a wheel installed from a URL, that URL) around the conda-owned distributions,
+because dist-info folders do not say which wheel file they came from. Whatever cannot be
+reproduced is reported as a :class:`Note`, never silently dropped. Nothing is written into
+the adopted prefix.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from condauv import _fs
+from condauv.adoption.evidence import (
+    CondaRecord,
+    DistInfo,
+    Origin,
+    dist_folders_in_paths,
+    leaves,
+    origin_of,
+    parse_history,
+    pep508_line,
+    read_dist_info,
+    requested_subset,
+    unreached_leaves,
+)
+from condauv.conda.channels import DEFAULT_CHANNEL_ALIAS
+from condauv.errors import UserError
+from condauv.lock.model import LOCK_NAME, CondaPackage, Lock, PypiPackage
+from condauv.pypi.site import installed_distributions, site_packages
+
+__all__ = ["AdoptOptions", "Adoption", "Note", "adopt"]
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Something in the prefix the manifest and lock do not reproduce as it is, and why."""
+
+    kind: str  # editable, local-dir, vcs, unknown-origin, shadowing, direct-url, no-sha256, ...
+    package: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "package": self.package, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdoptOptions:
+    """Where uv finds the installed PyPI versions, and how strict adoption is."""
+
+    index_url: str | None = None
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
+    offline: bool = False
+    strict: bool = False  # findings of `check` stop adoption
+    force: bool = False  # replace an existing condauv.toml / condauv.lock
+    in_place: bool = False  # [environment] prefix = the adopted prefix
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Adoption:
+    prefix: Path
+    manifest_path: Path
+    lock_path: Path
+    manifest_text: str
+    lock: Lock
+    conda_requested: dict[str, str]  # name -> the spec written to the manifest
+    conda_asked_as: dict[str, str]  # name -> the spec the evidence recorded, where it recorded one
+    conda_evidence: str
+    pypi_requested: dict[str, str]
+    pypi_evidence: str
+    notes: tuple[Note, ...]
+    check: Mapping[str, Any]  # `condauv check`'s report on the prefix, made before adopting
+    check_lines: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        platform = self.lock.platforms[0]
+        return {
+            "prefix": str(self.prefix),
+            "manifest": str(self.manifest_path),
+            "lock": str(self.lock_path),
+            "platform": platform,
+            "python": self.lock.python_version(platform),
+            "conda": {
+                "packages": len(self.lock.conda),
+                "requested": self.conda_requested,
+                "asked-as": self.conda_asked_as,
+                "evidence": self.conda_evidence,
+            },
+            "pypi": {
+                "packages": len(self.lock.pypi),
+                "requested": self.pypi_requested,
+                "evidence": self.pypi_evidence,
+            },
+            "notes": [n.to_dict() for n in self.notes],
+            "check": self.check,
+        }
+
+
+#: What `condauv sync` in the adopted prefix would remove, so --in-place refuses them.
+_REMOVED_BY_SYNC = {
+    "editable",
+    "local-dir",
+    "vcs",
+    "unknown-origin",
+    "no-sha256",
+    "no-url",
+    "unreadable-record",
+}
+
+
+def adopt(prefix: Path, manifest_path: Path, options: AdoptOptions | None = None) -> Adoption:
+    """Read ``prefix``, then write ``condauv.toml`` and ``condauv.lock`` at ``manifest_path``."""
+    options = options or AdoptOptions()
+    prefix = _conda_prefix(prefix)
+    manifest_path = manifest_path.expanduser().resolve()
+    lock_path = manifest_path.with_name(LOCK_NAME)
+    _check_targets(prefix, manifest_path, lock_path, force=options.force)
+    check, check_lines = _run_check(prefix, strict=options.strict)
+    notes: list[Note] = []
+    _note_managed(prefix, notes)
+    records = _read_records(prefix, notes)
+    python = records.get("python")
+    if python is None:
+        raise UserError(
+            f"{prefix} has no conda python package",
+            hint="condauv environments get their interpreter from conda; adopt a prefix with python in it",
+        )
+    subdir = python.subdir
+    conda_asked, conda_evidence = _conda_requested(prefix, records, notes)
+    dists = _read_distributions(prefix, python.version)
+    owners = _conda_owned(records)
+    adoptable = _sort_distributions(dists, owners, notes)
+    pypi_asked, pypi_evidence = _pypi_requested(adoptable, notes)
+    for name in sorted(set(pypi_asked) & {canonicalize_name(n) for n in conda_asked}):
+        notes.append(
+            Note("name-clash", name, f"{name} is both a conda and a PyPI package: kept on the conda side")
+        )
+        del pypi_asked[name]
+    if options.in_place:
+        _refuse_lossy_in_place(prefix, notes)
+    text = _manifest_text(prefix, python, records, conda_asked, pypi_asked, options)
+    from condauv.manifest.model import parse_manifest
+
+    manifest = parse_manifest(text, manifest_path)
+    conda = _conda_packages(records, conda_asked, subdir, manifest.environment.python, notes)
+    pypi = _pypi_packages(
+        adoptable, pypi_asked, owners, python, manifest.pypi_options.uv_args(), options, notes
+    )
+    lock = Lock(
+        content_hash=manifest.content_hash(),
+        channels=tuple(_channels(records.values())),
+        platforms=(subdir,),
+        conda=tuple(conda),
+        pypi=tuple(pypi),
+    )
+    _fs.atomic_write_many([(manifest_path, text), (lock_path, lock.to_toml())])
+    return Adoption(
+        prefix=prefix,
+        manifest_path=manifest_path,
+        lock_path=lock_path,
+        manifest_text=text,
+        lock=lock,
+        conda_requested={n: f"=={records[n].version}" for n in sorted(conda_asked) if n != "python"},
+        conda_asked_as={n: s for n, s in sorted(conda_asked.items()) if s and n != "python"},
+        conda_evidence=conda_evidence,
+        pypi_requested=pypi_asked,
+        pypi_evidence=pypi_evidence,
+        notes=tuple(notes),
+        check=check,
+        check_lines=check_lines,
+    )
+
+
+def _conda_prefix(prefix: Path) -> Path:
+    prefix = prefix.expanduser().resolve()
+    if not prefix.is_dir():
+        raise UserError(f"{prefix}: no such folder", hint="give the folder of an existing conda environment")
+    meta = prefix / "conda-meta"
+    if not meta.is_dir() or not any(meta.glob("*.json")):
+        raise UserError(
+            f"{prefix} is not a conda prefix: it has no conda-meta/*.json records",
+            hint="give the folder of an environment made by conda, mamba, micromamba, pixi or condauv",
+        )
+    return prefix
+
+
+def _check_targets(prefix: Path, manifest_path: Path, lock_path: Path, *, force: bool) -> None:
+    if manifest_path.parent == prefix or prefix in manifest_path.parents:
+        raise UserError(
+            f"{manifest_path} is inside the adopted prefix, which adopt never writes into",
+            hint="run adopt from a project folder outside the prefix, or pass --manifest PATH",
+        )
+    if force:
+        return
+    for path in (manifest_path, lock_path):
+        if path.exists():
+            raise UserError(
+                f"{path} already exists",
+                hint="adopt into an empty folder (or --manifest elsewhere), or pass --force to replace both",
+            )
+
+
+def _run_check(prefix: Path, *, strict: bool) -> tuple[Mapping[str, Any], tuple[str, ...]]:
+    """``condauv check`` on the prefix first: its findings are reported, and stop adoption if strict."""
+    from condauv.health.check import check_prefix
+
+    report = check_prefix(prefix)
+    lines = tuple(f"{f.kind}: {f.message}" for f in report.findings)
+    if strict and not report.clean:
+        raise UserError(
+            f"check found {len(lines)} problem(s) in {prefix}: " + "; ".join(lines),
+            hint="fix them (`condauv check` says how), or adopt without --strict to record them as they are",
+        )
+    return report.to_dict(), lines
+
+
+def _note_managed(prefix: Path, notes: list[Note]) -> None:
+    """A prefix condauv already manages has a project: adopting it makes a second one."""
+    from condauv.conda.prefix import MARKER
+
+    marker = prefix / "conda-meta" / MARKER
+    if marker.is_file():
+        try:
+            manifest = json.loads(marker.read_text(encoding="utf-8")).get("manifest", "?")
+        except (OSError, ValueError, AttributeError):
+            manifest = "?"
+        notes.append(Note("managed", prefix.name, f"condauv already manages this prefix from {manifest}"))
+
+
+def _read_records(prefix: Path, notes: list[Note]) -> dict[str, CondaRecord]:
+    records: dict[str, CondaRecord] = {}
+    for file in sorted((prefix / "conda-meta").glob("*.json")):
+        try:
+            record = CondaRecord.from_json(json.loads(file.read_text(encoding="utf-8")), file)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            notes.append(
+                Note("unreadable-record", file.name, f"conda-meta/{file.name} cannot be read: {exc}")
+            )
+            continue
+        records[record.name] = record
+        if not record.lockable:
+            missing = "url" if not record.url else "sha256"
+            notes.append(
+                Note(
+                    f"no-{missing}",
+                    f"{record.name} {record.version}",
+                    f"conda-meta/{file.name} has no {missing}: left out of the lock "
+                    "(condauv installs only verified artifacts); reinstall it with a recent conda or mamba",
+                )
+            )
+    return records
+
+
+def _conda_requested(
+    prefix: Path, records: Mapping[str, CondaRecord], notes: list[Note]
+) -> tuple[dict[str, str], str]:
+    """name -> spec asked for: from history, else the records' requested specs, else the leaves."""
+    history_file = prefix / "conda-meta" / "history"
+    history = (
+        parse_history(history_file.read_text(encoding="utf-8", errors="replace"))
+        if history_file.is_file()
+        else {}
+    )
+    asked: dict[str, str]
+    if history:
+        asked = {name: spec for name, spec in history.items() if name in records}
+        evidence = "conda-meta/history"
+    elif any(r.requested_specs for r in records.values()):
+        asked = {r.name: r.requested_specs[0] for r in records.values() if r.requested_specs}
+        evidence = "requested specs in the conda-meta records"
+    else:
+        graph = {r.name: r.dependency_names for r in records.values()}
+        asked = dict.fromkeys(sorted(leaves(graph)), "")
+        evidence = "leaves of the conda dependency graph (no history or requested specs)"
+        if (prefix / "conda-meta" / "pixi").is_file():
+            evidence += "; a pixi environment: its pixi.toml holds what was asked for"
+    graph = {r.name: r.dependency_names for r in records.values()}
+    for name in sorted(unreached_leaves(graph, [*asked, "python"]) - set(asked)):
+        asked[name] = ""
+        notes.append(
+            Note(
+                "kept",
+                name,
+                f"{name} was asked for by no recorded request and no package needs it: "
+                "kept in [conda-dependencies] so that a later lock does not drop it",
+            )
+        )
+    return asked, evidence
+
+
+def _read_distributions(prefix: Path, python_version: str) -> list[DistInfo]:
+    return [
+        read_dist_info(d.path, d.name, d.version, d.installer)
+        for d in installed_distributions(site_packages(prefix, python_version))
+    ]
+
+
+def _conda_owned(records: Mapping[str, CondaRecord]) -> dict[str, tuple[str, str, str]]:
+    """dist-info folder name -> (distribution, version, conda package) for every conda package."""
+    owned: dict[str, tuple[str, str, str]] = {}
+    for record in records.values():
+        for folder in dist_folders_in_paths(record.files):
+            stem = folder.rsplit(".", 1)[0]
+            if "-" in stem:
+                name, version = stem.split("-", 1)
+                label = f"{record.name} {record.version} ({record.build})"
+                owned[folder] = (canonicalize_name(name), version.split("-", 1)[0], label)
+    return owned
+
+
+_UNREPRODUCED = {
+    "editable": "an editable install of {where}: not reproduced; after `condauv sync`, "
+    "install it again with `uv pip install -e`",
+    "local-dir": "installed from the folder {where}: not reproduced; build a wheel of it and "
+    "adopt with --find-links on the wheel's folder",
+    "vcs": "installed from {where}: not reproduced (the manifest holds names and versions); "
+    "publish a wheel to an index or a find-links folder",
+    "unknown": "origin unknown (INSTALLER {installer}, no direct_url.json) and no conda record owns it: "
+    "not reproduced; add it to [pypi-dependencies] if it comes from PyPI",
+}
+
+
+def _sort_distributions(
+    dists: Sequence[DistInfo], owners: Mapping[str, tuple[str, str, str]], notes: list[Note]
+) -> list[DistInfo]:
+    """The distributions uv put there from an index or a URL; a note for each other non-conda one."""
+    conda_names = {name: label for name, _, label in owners.values()}
+    adoptable = []
+    for dist in dists:
+        origin: Origin = origin_of(
+            dist, in_conda_record=dist.path.name in owners, conda_provides_name=dist.name in conda_names
+        )
+        label = f"{dist.name} {dist.version}"
+        where = str((dist.direct_url or {}).get("url", "")) or str(dist.path)
+        if origin == "conda":
+            continue
+        if origin in ("index", "archive-url"):
+            adoptable.append(dist)
+            if origin == "archive-url":
+                notes.append(
+                    Note(
+                        "direct-url",
+                        label,
+                        f"installed from {where}: locked from that URL; a later `condauv lock` needs it "
+                        "on an index or in a find-links folder",
+                    )
+                )
+        elif origin == "shadowing":
+            notes.append(
+                Note(
+                    "shadowing",
+                    label,
+                    f"installed by {dist.installer or 'an unknown tool'} over conda package "
+                    f"{conda_names[dist.name]}: the lock keeps conda's copy",
+                )
+            )
+        else:
+            kind = "unknown-origin" if origin == "unknown" else origin
+            message = _UNREPRODUCED[origin].format(where=where, installer=dist.installer or "missing")
+            notes.append(Note(kind, label, message))
+    return adoptable
+
+
+def _pypi_requested(adoptable: Sequence[DistInfo], notes: list[Note]) -> tuple[dict[str, str], str]:
+    graph = {d.name: d.requires for d in adoptable}
+    marked = requested_subset([(d.name, d.requested) for d in adoptable])
+    if marked is None:
+        asked = leaves(graph)
+        evidence = "leaves of the PyPI dependency graph, from Requires-Dist"
+        if adoptable and all(d.requested for d in adoptable):
+            evidence += "; uv writes a REQUESTED file for every distribution, so those tell nothing"
+    else:
+        asked = set(marked)
+        evidence = "REQUESTED files"
+        for name in sorted(unreached_leaves(graph, marked) - marked):
+            asked.add(name)
+            notes.append(
+                Note("kept", name, f"{name} has no REQUESTED file but nothing needs it: kept as requested")
+            )
+    versions = {d.name: d.version for d in adoptable}
+    return {name: f"=={versions[name]}" for name in sorted(asked)}, evidence
+
+
+def _refuse_lossy_in_place(prefix: Path, notes: Sequence[Note]) -> None:
+    lost = [f"{n.package} ({n.kind})" for n in notes if n.kind in _REMOVED_BY_SYNC]
+    if lost:
+        raise UserError(
+            f"--in-place: a `condauv sync` of {prefix} would remove what the lock cannot hold: "
+            + ", ".join(lost),
+            hint="adopt without --in-place (sync then builds a new prefix and leaves this one alone)",
+        )
+
+
+def _channel_spelling(url: str) -> str:
+    """``https://conda.anaconda.org/conda-forge`` -> ``conda-forge``; other URLs as they are."""
+    if url.startswith(DEFAULT_CHANNEL_ALIAS + "/"):
+        return url.removeprefix(DEFAULT_CHANNEL_ALIAS + "/")
+    return url
+
+
+def _channels(records: Iterable[CondaRecord]) -> list[str]:
+    """Channel base URLs, the one most packages came from first."""
+    urls = [r.channel_url for r in records if r.channel_url]
+    counts = Counter(urls)
+    order = {url: i for i, url in enumerate(dict.fromkeys(urls))}
+    return sorted(counts, key=lambda url: (-counts[url], order[url]))
+
+
+def _manifest_text(
+    prefix: Path,
+    python: CondaRecord,
+    records: Mapping[str, CondaRecord],
+    conda_asked: Mapping[str, str],
+    pypi_asked: Mapping[str, str],
+    options: AdoptOptions,
+) -> str:
+    import tomlkit
+
+    doc = tomlkit.document()
+    doc.add(tomlkit.comment(f"written by `condauv adopt {prefix}`: the requested packages, at their"))
+    doc.add(tomlkit.comment("installed versions; condauv.lock holds every installed package exactly"))
+    env = tomlkit.table()
+    env.add("name", prefix.name)
+    env.add("python", ".".join(python.version.split(".")[:2]) + ".*")
+    env.add("channels", [_channel_spelling(url) for url in _channels(records.values())])
+    env.add("platforms", [python.subdir])
+    if options.in_place:
+        env.add("prefix", str(prefix))
+    doc.add("environment", env)
+    conda = tomlkit.table()
+    for name in sorted(n for n in conda_asked if n != "python"):
+        conda.add(name, f"=={records[name].version}")
+        original = conda_asked[name]
+        if original and original != name:
+            conda[name].comment(f"asked for as {original!r}")
+    doc.add("conda-dependencies", conda)
+    pypi = tomlkit.table()
+    for name, spec in sorted(pypi_asked.items()):
+        pypi.add(name, spec)
+    doc.add("pypi-dependencies", pypi)
+    if options.index_url or options.find_links or options.no_index:
+        pypi_options = tomlkit.table()
+        if options.index_url:
+            pypi_options.add("index-url", options.index_url)
+        if options.find_links:
+            pypi_options.add(
+                "find-links",
+                [
+                    link if "://" in link else str(Path(link).expanduser().resolve())
+                    for link in options.find_links
+                ],
+            )
+        if options.no_index:
+            pypi_options.add("no-index", True)
+        doc.add("pypi-options", pypi_options)
+    return tomlkit.dumps(doc)
+
+
+def _conda_packages(
+    records: Mapping[str, CondaRecord],
+    asked: Mapping[str, str],
+    subdir: str,
+    python_spec: str,
+    notes: list[Note],
+) -> list[CondaPackage]:
+    """The lock's conda side: exactly the installed records, with why each one is there."""
+    reasons = _conda_reasons(records, asked, python_spec)
+    owned = _conda_owned(records)
+    packages = []
+    for record in records.values():
+        if not record.lockable:  # noted when it was read
+            continue
+        mine = [owned[f] for f in dist_folders_in_paths(record.files) if f in owned]
+        provides = sorted(f"{dist}=={version}" for dist, version, _ in mine)
+        requested = (
+            python_spec
+            if record.name == "python"
+            else (f"=={record.version}" if record.name in asked else None)
+        )
+        packages.append(
+            CondaPackage(
+                platform=subdir,
+                name=record.name,
+                version=record.version,
+                build=record.build,
+                build_number=record.build_number,
+                subdir=record.subdir,
+                channel=record.channel or record.channel_url,
+                url=record.url,
+                sha256=record.sha256,
+                md5=record.md5,
+                size=record.size,
+                noarch=record.noarch,
+                depends=record.depends,
+                constrains=record.constrains,
+                python_site_packages_path=record.python_site_packages_path,
+                requested=requested,
+                reason=reasons[record.name],
+                provides=tuple(provides),
+            )
+        )
+    return packages
+
+
+def _conda_reasons(
+    records: Mapping[str, CondaRecord], asked: Mapping[str, str], python: str
+) -> dict[str, str]:
+    """The reasons `condauv lock` gives, so that locking again after adopt changes nothing."""
+    reasons = {"python": f"[environment] python = {python!r}"}
+    for name in asked:
+        reasons.setdefault(name, "listed in [conda-dependencies]")
+    frontier = list(reasons)
+    while frontier:
+        parent = frontier.pop(0)
+        record = records.get(parent)
+        for child in record.dependency_names if record else ():
+            if child in records and child not in reasons:
+                reasons[child] = f"dependency of {parent} (conda)"
+                frontier.append(child)
+    for name in records:
+        reasons.setdefault(name, "dependency (conda)")
+    return reasons
+
+
+def _pypi_packages(
+    adoptable: Sequence[DistInfo],
+    asked: Mapping[str, str],
+    owners: Mapping[str, tuple[str, str, str]],
+    python: CondaRecord,
+    index_args: Sequence[str],
+    options: AdoptOptions,
+    notes: list[Note],
+) -> list[PypiPackage]:
+    """uv resolves the installed versions (around conda's distributions) to a URL and sha256 each."""
+    from condauv.pypi.resolve import Owner, resolve
+    from condauv.pypi.uv import Uv
+
+    if not adoptable:
+        return []
+    owned = {
+        name: Owner(distribution=name, version=version, package=label)
+        for name, version, label in owners.values()
+    }
+    uv = Uv(offline=options.offline, index_args=index_args)
+    try:
+        artifacts = resolve(
+            [pep508_line(d) for d in adoptable],
+            owned,
+            python_version=python.version,
+            subdir=python.subdir,
+            uv=uv,
+        )
+    except UserError as exc:
+        raise UserError(
+            f"cannot lock the PyPI side of the prefix at its installed versions: {exc.message}",
+            hint="adopt asks uv for each installed version: pass --find-links DIR or --index-url URL "
+            "where they are found (or --offline with a warm uv cache)",
+        ) from exc
+    installed = {d.name: d.version for d in adoptable}
+    packages = []
+    for artifact in artifacts:
+        if artifact.name not in installed:
+            notes.append(
+                Note(
+                    "added",
+                    f"{artifact.name} {artifact.version}",
+                    f"required by {', '.join(artifact.required_by) or 'the PyPI packages'} but not installed "
+                    "in the prefix: the lock adds it",
+                )
+            )
+        elif installed[artifact.name] != artifact.version:  # pragma: no cover - pins make this rare
+            notes.append(
+                Note(
+                    "version",
+                    artifact.name,
+                    f"installed {installed[artifact.name]}, locked {artifact.version}",
+                )
+            )
+        who = ", ".join(artifact.required_by)
+        packages.append(
+            PypiPackage(
+                platform=python.subdir,
+                name=artifact.name,
+                version=artifact.version,
+                url=artifact.url,
+                sha256=artifact.sha256,
+                requested=asked.get(artifact.name),
+                reason="listed in [pypi-dependencies]"
+                if artifact.name in asked
+                else f"required by {who or 'the PyPI packages'} (PyPI); conda does not provide it",
+            )
+        )
+    return packages

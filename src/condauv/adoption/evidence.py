@@ -1,0 +1,274 @@
+"""What an existing prefix says about itself: conda-meta records, history, dist-info folders.
+
+Pure reading and graph logic, no rattler and no uv: which packages the user asked for is
+a question of evidence, and every answer names the evidence it came from.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from email.parser import HeaderParser
+from pathlib import Path
+from typing import Any, Literal
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+__all__ = [
+    "CondaRecord",
+    "DistInfo",
+    "Origin",
+    "dist_folders_in_paths",
+    "leaves",
+    "origin_of",
+    "parse_history",
+    "pep508_line",
+    "read_dist_info",
+    "requested_subset",
+    "spec_name",
+    "unreached_leaves",
+]
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SPEC_NAME = re.compile(r"^\s*([A-Za-z0-9_][A-Za-z0-9_.\-]*)")
+_SPEC_LINE = re.compile(r"^#\s*(update|remove|install|neutered) specs:\s*(.*)$")
+_DIST_FOLDER = re.compile(r"(?:^|/)site-packages/([^/]+\.(?:dist-info|egg-info))(?:/|$)")
+
+
+def spec_name(spec: str) -> str:
+    """The package name of a conda match spec: ``conda-forge::numpy>=1.26`` -> ``numpy``."""
+    text = spec.strip().strip("\"'")
+    if "::" in text:
+        text = text.split("::", 1)[1]
+    match = _SPEC_NAME.match(text)
+    return match.group(1).lower() if match else ""
+
+
+def _spec_list(text: str) -> list[str]:
+    """``['a', "b>=1"]`` (conda, mamba, micromamba) or ``a,b`` (conda before 4.4)."""
+    text = text.strip()
+    if text.startswith("["):
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            return []
+        return [str(item) for item in value] if isinstance(value, list | tuple) else []
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def parse_history(text: str) -> dict[str, str]:
+    """The specs the user asked for, replayed from ``conda-meta/history``: name -> last spec.
+
+    conda, mamba and micromamba write ``# update specs: [...]`` for create/install/update and
+    ``# remove specs: [...]`` for remove; a later spec for a name replaces the earlier one.
+    pixi and rattler write no spec lines: the result is then empty.
+    """
+    specs: dict[str, str] = {}
+    for line in text.splitlines():
+        match = _SPEC_LINE.match(line.strip())
+        if not match or match.group(1) == "neutered":
+            continue
+        for spec in _spec_list(match.group(2)):
+            name = spec_name(spec)
+            if not name:
+                continue
+            if match.group(1) == "remove":
+                specs.pop(name, None)
+            else:
+                specs.pop(name, None)  # re-insert: the order is the order of the last request
+                specs[name] = spec.strip()
+    return specs
+
+
+def leaves(depends: Mapping[str, Iterable[str]]) -> set[str]:
+    """Names no other package depends on (``depends`` maps a name to its dependencies' names)."""
+    needed = {dep for name, deps in depends.items() for dep in deps if dep != name}
+    return {name for name in depends if name not in needed}
+
+
+def unreached_leaves(depends: Mapping[str, Iterable[str]], roots: Iterable[str]) -> set[str]:
+    """Leaves of what ``roots`` do not pull in: installed, asked for by no recorded request.
+
+    Keeping them as requested means a later re-lock does not silently drop them.
+    """
+    reached: set[str] = set()
+    frontier = [r for r in roots if r in depends]
+    while frontier:
+        name = frontier.pop()
+        if name in reached:
+            continue
+        reached.add(name)
+        frontier.extend(d for d in depends.get(name, ()) if d in depends and d not in reached)
+    rest = {
+        name: [d for d in deps if d not in reached] for name, deps in depends.items() if name not in reached
+    }
+    return leaves(rest)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CondaRecord:
+    """One ``conda-meta/*.json`` record, as conda, mamba, micromamba, pixi or rattler wrote it."""
+
+    file: Path
+    name: str
+    version: str
+    build: str
+    build_number: int
+    subdir: str
+    url: str
+    channel: str
+    sha256: str  # "" when the tool recorded none (older conda wrote only md5)
+    md5: str | None
+    size: int | None
+    noarch: str | None
+    depends: tuple[str, ...]
+    constrains: tuple[str, ...]
+    python_site_packages_path: str | None
+    files: tuple[str, ...]
+    requested_specs: tuple[str, ...]  # rattler: ``requested_specs``; conda: ``requested_spec``
+
+    @property
+    def dependency_names(self) -> tuple[str, ...]:
+        return tuple(n for n in (spec_name(d) for d in self.depends) if n)
+
+    @property
+    def channel_url(self) -> str:
+        """The channel's base URL, from the artifact URL (``<channel>/<subdir>/<file>``)."""
+        if self.url.count("/") >= 3:
+            return self.url.rsplit("/", 2)[0]
+        return self.channel.rstrip("/")
+
+    @property
+    def lockable(self) -> bool:
+        return bool(self.url) and bool(_SHA256.match(self.sha256))
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any], file: Path) -> CondaRecord:
+        """Raises ``KeyError``/``TypeError``/``ValueError`` for a record missing its identity."""
+        noarch = raw.get("noarch")
+        if isinstance(noarch, dict):  # old conda: {"type": "python"}
+            noarch = noarch.get("type")
+        if noarch is None and raw.get("package_type") in ("noarch_python", "noarch_generic"):
+            noarch = str(raw["package_type"]).removeprefix("noarch_")
+        requested = raw.get("requested_specs")
+        if requested is None:
+            single = raw.get("requested_spec")
+            requested = [single] if isinstance(single, str) and single not in ("", "None") else []
+        url = str(raw.get("url") or "")
+        return cls(
+            file=file,
+            name=str(raw["name"]).lower(),
+            version=str(raw["version"]),
+            build=str(raw["build"]),
+            build_number=int(raw.get("build_number", 0)),
+            subdir=str(raw.get("subdir") or (url.rsplit("/", 2)[-2] if url.count("/") >= 2 else "")),
+            url=url,
+            channel=str(raw.get("channel") or ""),
+            sha256=str(raw.get("sha256") or "").lower(),
+            md5=str(raw["md5"]) if raw.get("md5") else None,
+            size=int(raw["size"]) if raw.get("size") else None,
+            noarch=str(noarch) if noarch else None,
+            depends=tuple(str(d) for d in raw.get("depends", ())),
+            constrains=tuple(str(c) for c in raw.get("constrains", ())),
+            python_site_packages_path=raw.get("python_site_packages_path"),
+            files=tuple(str(f) for f in raw.get("files", ())),
+            requested_specs=tuple(str(s) for s in requested),
+        )
+
+
+def dist_folders_in_paths(paths: Iterable[str]) -> set[str]:
+    """``numpy-2.4.6.dist-info`` and the like: the distributions a conda package installed."""
+    return {m.group(1) for m in (_DIST_FOLDER.search(p) for p in paths) if m}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DistInfo:
+    """One installed Python distribution, with what it says about its origin."""
+
+    name: str  # normalised
+    version: str
+    path: Path
+    installer: str  # "" when there is no INSTALLER file
+    requested: bool  # a REQUESTED file is there
+    requires: tuple[str, ...]  # normalised names from Requires-Dist, extras-only ones left out
+    direct_url: Mapping[str, Any] | None
+
+
+def read_dist_info(path: Path, name: str, version: str, installer: str) -> DistInfo:
+    """Read METADATA (version, Requires-Dist), REQUESTED and direct_url.json of one folder."""
+    metadata = path / ("METADATA" if path.name.endswith(".dist-info") else "PKG-INFO")
+    requires: list[str] = []
+    if metadata.is_file():
+        headers = HeaderParser().parsestr(metadata.read_text(encoding="utf-8", errors="replace"))
+        version = headers.get("Version", version) or version
+        for line in headers.get_all("Requires-Dist") or []:
+            try:
+                req = Requirement(line)
+            except InvalidRequirement:
+                continue
+            if req.marker is None or "extra" not in str(req.marker):
+                requires.append(canonicalize_name(req.name))
+    direct: Mapping[str, Any] | None = None
+    direct_file = path / "direct_url.json"
+    if direct_file.is_file():
+        try:
+            loaded = json.loads(direct_file.read_text(encoding="utf-8"))
+        except (ValueError, OSError):
+            loaded = {"url": "", "unreadable": True}
+        direct = loaded if isinstance(loaded, dict) else {"url": ""}
+    return DistInfo(
+        name=name,
+        version=version,
+        path=path,
+        installer=installer,
+        requested=(path / "REQUESTED").is_file(),
+        requires=tuple(dict.fromkeys(requires)),
+        direct_url=direct,
+    )
+
+
+#: Where an installed distribution came from, as far as adopt can tell.
+Origin = Literal["conda", "index", "archive-url", "editable", "local-dir", "vcs", "shadowing", "unknown"]
+
+
+def origin_of(dist: DistInfo, *, in_conda_record: bool, conda_provides_name: bool) -> Origin:
+    """Sort a distribution: conda's, uv's/pip's from an index or a URL, or one adopt cannot redo."""
+    if in_conda_record:
+        return "conda"
+    if conda_provides_name:
+        return "shadowing"  # uv/pip installed it over a conda package's copy
+    direct = dist.direct_url
+    if direct is not None:
+        if "vcs_info" in direct:
+            return "vcs"
+        dir_info = direct.get("dir_info")
+        if isinstance(dir_info, dict):
+            return "editable" if dir_info.get("editable") else "local-dir"
+        if "archive_info" in direct and str(direct.get("url", "")):
+            return "archive-url"
+        return "unknown"
+    if dist.installer in ("", "conda"):
+        return "unknown"  # no INSTALLER (setup.py, distutils), or conda's mark with no record
+    return "index"
+
+
+def pep508_line(dist: DistInfo) -> str:
+    """The requirement that reproduces ``dist``: its URL when it came from one, else ``==version``."""
+    if dist.direct_url is not None and "archive_info" in dist.direct_url:
+        return f"{dist.name} @ {dist.direct_url['url']}"
+    return f"{dist.name}=={dist.version}"
+
+
+def requested_subset(flags: Sequence[tuple[str, bool]]) -> set[str] | None:
+    """Names with a REQUESTED file, or ``None`` when the files do not discriminate.
+
+    uv writes REQUESTED on every distribution it installs, so all-or-none says nothing.
+    """
+    marked = {name for name, requested in flags if requested}
+    if not marked or len(marked) == len(flags):
+        return None
+    return marked
