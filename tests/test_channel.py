@@ -24,9 +24,9 @@ from condauv.channel import (
     channel_from_wheels,
     demo_channel,
 )
-from condauv.channel.requirements import conda_depends, conda_version_spec, python_depends, target_environment
+from condauv.channel.requirements import conda_depends, conda_version_spec, python_depends
 from condauv.errors import CondauvError, UserError
-from condauv.platforms import current_subdir, subdir_for_wheel_tag
+from condauv.platforms import current_subdir, marker_environment, subdir_for_wheel_tag
 from condauv.pypi.simple import fetch_wheel
 from tests.conftest import numpy_wheel
 from tests.helpers.index import IndexFactory, index_entry, serve_index
@@ -117,15 +117,15 @@ def test_requires_dist_markers_and_extras() -> None:
         "tomli>=1.1; python_version < '3.11'",
         "typing-extensions; python_version >= '3.11'",
     ]
-    linux = conda_depends(requires, target_environment((3, 11), "linux-64"))
+    linux = conda_depends(requires, marker_environment("3.11", "linux-64"))
     assert linux == ["foo-bar >=1,<3", "typing-extensions"]
-    windows = conda_depends(requires, target_environment((3, 10), "win-64"))
+    windows = conda_depends(requires, marker_environment("3.10", "win-64"))
     assert windows == ["foo-bar >=1,<3", "colorama", "tomli >=1.1"]
 
 
 def test_url_requirement_is_refused() -> None:
     with pytest.raises(UserError, match="URL"):
-        conda_depends(["foo @ https://example.com/foo.whl"], target_environment((3, 11), "linux-64"))
+        conda_depends(["foo @ https://example.com/foo.whl"], marker_environment("3.11", "linux-64"))
 
 
 def test_python_depends() -> None:

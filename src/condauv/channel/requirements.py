@@ -18,45 +18,10 @@ from packaging.version import Version
 
 from condauv.errors import UserError
 
-__all__ = ["conda_depends", "conda_version_spec", "python_depends", "target_environment"]
-
-_PLATFORM = {
-    # subdir prefix: (sys_platform, platform_system, os_name)
-    "linux": ("linux", "Linux", "posix"),
-    "osx": ("darwin", "Darwin", "posix"),
-    "win": ("win32", "Windows", "nt"),
-}
-_MACHINE = {
-    "linux-64": "x86_64",
-    "linux-aarch64": "aarch64",
-    "linux-ppc64le": "ppc64le",
-    "osx-64": "x86_64",
-    "osx-arm64": "arm64",
-    "win-64": "AMD64",
-}
-
+__all__ = ["conda_depends", "conda_version_spec", "python_depends"]
 
 #: lower bounds first, the way people write ranges (``>=1,<2``)
 _OPERATOR_ORDER = (">=", ">", "~=", "==", "===", "<=", "<", "!=")
-
-
-def target_environment(python_version: tuple[int, int], subdir: str) -> dict[str, str]:
-    """PEP 508 marker variables of a CPython ``python_version`` on conda ``subdir``."""
-    sys_platform, system, os_name = _PLATFORM.get(subdir.split("-", 1)[0], ("linux", "Linux", "posix"))
-    major, minor = python_version
-    return {
-        "implementation_name": "cpython",
-        "implementation_version": f"{major}.{minor}.0",
-        "os_name": os_name,
-        "platform_machine": _MACHINE.get(subdir, ""),
-        "platform_python_implementation": "CPython",
-        "platform_release": "",
-        "platform_system": system,
-        "platform_version": "",
-        "python_full_version": f"{major}.{minor}.0",
-        "python_version": f"{major}.{minor}",
-        "sys_platform": sys_platform,
-    }
 
 
 def _has_extra(marker: Marker) -> bool:

@@ -27,9 +27,9 @@ from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from condauv.channel.build import assemble
-from condauv.channel.requirements import conda_depends, python_depends, target_environment
+from condauv.channel.requirements import conda_depends, python_depends
 from condauv.errors import UserError
-from condauv.platforms import current_subdir, python_site_packages, subdir_for_wheel_tag
+from condauv.platforms import current_subdir, marker_environment, python_site_packages, subdir_for_wheel_tag
 from condauv.pypi.wheelfile import record_line
 
 __all__ = ["build_wheel_package", "entry_point_script"]
@@ -223,7 +223,7 @@ def build_wheel_package(wheel: Path, output_dir: Path) -> Path:
     with _open(wheel) as archive:
         dist_info, metadata = _read_metadata(archive, wheel)
         target = _target(wheel, tags, metadata.get("Requires-Python"))
-        environment = target_environment(target.python, target.subdir)
+        environment = marker_environment("{}.{}".format(*target.python), target.subdir)
         depends = [target.python_spec, *conda_depends(metadata.get_all("Requires-Dist") or [], environment)]
         files, executable = _collect(archive, wheel, target, dist_info)
     with tempfile.TemporaryDirectory(prefix="condauv-wheel-") as temp:

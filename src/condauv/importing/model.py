@@ -158,10 +158,10 @@ class Builder:
 
     def keeps_marker(self, marker: Marker, file: str, line: int, text: str) -> bool:
         """Markers have no place in the manifest: keep the entry only if its marker holds everywhere."""
-        from condauv.channel.requirements import target_environment
+        from condauv.platforms import marker_environment
 
         python = self.marker_python()
-        results = {p: marker.evaluate(target_environment(python, p)) for p in self.platforms}
+        results = {p: marker.evaluate(marker_environment("{}.{}".format(*python), p)) for p in self.platforms}
         where = f"Python {python[0]}.{python[1]} on {', '.join(self.platforms)}"
         if all(results.values()):
             self.note(
