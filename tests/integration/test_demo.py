@@ -33,3 +33,25 @@ def test_demo_refuses_a_foreign_folder(cli: CLI, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "is not empty" in result.stderr
     assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["notes.txt"]
+
+
+def test_real_uv_numpy_over_conda_numpy_is_found_and_repaired(cli: CLI, tmp_path: Path) -> None:
+    """The damage users do by hand: `uv pip install "numpy<2"` (the real wheel from PyPI)
+    straight into an environment whose numpy came from conda."""
+    from condauv._process import run
+    from condauv.pypi.uv import find_uv
+
+    assert cli("demo", "demo", cwd=tmp_path).exit_code == 0
+    project = tmp_path / "demo"
+    python = project / ".condauv" / "env" / "bin" / "python"
+    run([str(find_uv()), "pip", "install", "--python", str(python), "numpy<2"], what="uv pip install")
+    found = cli("check", "--json", cwd=project)
+    assert found.exit_code == 1, found.stderr
+    kinds = {f["kind"] for f in json.loads(found.stdout)["findings"] if f["packages"] == ["numpy"]}
+    assert kinds == {"overlap", "clobbered", "installer-mismatch"}
+    repaired = cli("sync", cwd=project)
+    assert repaired.exit_code == 0, repaired.stderr
+    assert "relinked numpy (conda)" in repaired.stderr
+    assert cli("check", cwd=project).exit_code == 0
+    version = run([str(python), "-c", "import numpy; print(numpy.__version__)"], what="import numpy")
+    assert not version.stdout.strip().startswith("1.")

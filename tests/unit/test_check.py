@@ -278,3 +278,19 @@ def test_cli_exit_codes(cli: CLI, prefix: Path, tmp_path: Path) -> None:
     bad = cli("check", "--prefix", tmp_path / "nope", cwd=tmp_path)
     assert bad.exit_code == 2
     assert bad.stderr.startswith("error: ") and "\nhint: " in bad.stderr
+
+
+def test_removing_a_stray_empties_nested_folders_once(tmp_path: Path) -> None:
+    """Regression: a stray numpy 1.26 over conda's 2.x left nested folders that emptied twice."""
+    from condauv.sync.apply import remove_distribution
+
+    site = tmp_path / SITE
+    files = ["pkg/core/include/pkg/a.h", "pkg/core/b.py", "pkg/c.py", "pkg/kept.py"]
+    for name in files:
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text("x")
+    folder = site / "pkg-1.0.dist-info"
+    folder.mkdir()
+    (folder / "RECORD").write_text("".join(f"{n},,\n" for n in files) + "pkg-1.0.dist-info/RECORD,,\n")
+    remove_distribution(tmp_path, folder, keep={f"{SITE}/pkg/kept.py"})
+    assert sorted(p.relative_to(site).as_posix() for p in site.rglob("*")) == ["pkg", "pkg/kept.py"]

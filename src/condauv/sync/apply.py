@@ -257,6 +257,10 @@ def remove_distribution(prefix: Path, folder: Path, *, keep: set[str]) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     for parent in sorted(parents, key=lambda p: len(p.parts), reverse=True):
         for empty in (parent, *parent.parents):
-            if empty == site or not empty.is_relative_to(site) or any(empty.iterdir()):
+            if empty == site or not empty.is_relative_to(site):
+                break
+            if not empty.is_dir():
+                continue  # removed already, with a deeper folder that emptied it
+            if any(empty.iterdir()):
                 break
             empty.rmdir()
