@@ -99,3 +99,10 @@ def test_manifest_names_override_the_built_in_mapping() -> None:
     )
     assert decide(_entry("torch"), in_channels=None, names=names).pypi_names == ("torch", "torch-extra")
     assert decide(_entry("tables"), in_channels=None).conda_name == "tables"  # without the override
+
+
+def test_pypi_names_are_what_the_conda_package_provides() -> None:
+    assert decide(_entry("pytorch"), in_channels=None).pypi_names == ("torch",)
+    assert decide(_entry("pytorch-cuda"), in_channels=None).pypi_names == ()
+    assert decide(_entry("matplotlib-base"), in_channels=None).pypi_names == ("matplotlib",)
+    assert decide(_entry("requests"), in_channels=None).pypi_names == ("requests",)

@@ -12,8 +12,6 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
-
 from condauv.classification.knowledge import knowledge
 from condauv.classification.policy import Manager, NameMap, decide, needs_channel_evidence
 from condauv.errors import CondauvError, UserError
@@ -52,9 +50,10 @@ class Evidence:
 def query_name(entry: Requested, names: NameMap | None = None) -> str:
     """The PyPI name to ask the index about for an entry (its own, or what its conda name provides)."""
     known = knowledge(names)
-    conda_name = known.conda_name_for(entry.name)
-    provided = known.pypi_names_for(conda_name)
-    return provided[0] if conda_name != canonicalize_name(entry.name) and provided else entry.key
+    if entry.key in known.pypi_to_conda:  # written in PyPI's spelling: that project
+        return entry.key
+    provided = known.pypi_names_for(known.conda_name_for(entry.key))
+    return provided[0] if provided else entry.key
 
 
 def _pypi_bound(

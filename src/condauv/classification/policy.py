@@ -98,11 +98,7 @@ def decide(
     """
     known = knowledge(names)
     conda_name = known.conda_name_for(entry.name)
-    pypi_names = (
-        known.pypi_names_for(conda_name)
-        if conda_name != canonicalize_name(entry.name)
-        else (canonicalize_name(entry.name),)
-    )
+    pypi_names = known.pypi_names_for(conda_name)  # what the conda package provides ((): none)
     trace: list[str] = []
 
     def done(manager: Manager, reason: str) -> Decision:
