@@ -1,4 +1,4 @@
-"""adopt's evidence: history replay, leaves of dependency graphs, records and dist-info origins."""
+"""adopt's evidence: history replay, leaves of dependency graphs and dist-info origins."""
 
 from __future__ import annotations
 
@@ -9,16 +9,13 @@ from typing import Any
 import pytest
 
 from condauv.adoption.evidence import (
-    CondaRecord,
     DistInfo,
-    dist_folders_in_paths,
     leaves,
     origin_of,
     parse_history,
     pep508_line,
     read_dist_info,
     requested_subset,
-    spec_name,
     unreached_leaves,
 )
 
@@ -63,21 +60,6 @@ def test_history_of_other_tools(text: str, expected: dict[str, str]) -> None:
     assert parse_history(text) == expected
 
 
-@pytest.mark.parametrize(
-    ("spec", "name"),
-    [
-        ("numpy", "numpy"),
-        ("NumPy>=1.26", "numpy"),
-        ("conda-forge/linux-64::numpy=1.26=py311_0", "numpy"),
-        ("python_abi 3.11.* *_cp311", "python_abi"),
-        ("'tiny-a'", "tiny-a"),
-        (">=1", ""),
-    ],
-)
-def test_spec_name(spec: str, name: str) -> None:
-    assert spec_name(spec) == name
-
-
 def test_leaves_and_unreached_leaves() -> None:
     graph = {
         "python": [],
@@ -108,42 +90,6 @@ def test_requested_files_count_only_when_they_discriminate(
     flags: list[tuple[str, bool]], expected: set[str] | None
 ) -> None:
     assert requested_subset(flags) == expected
-
-
-def _record(**raw: Any) -> CondaRecord:
-    base: dict[str, Any] = {"name": "numpy", "version": "2.0", "build": "py311_0"}
-    return CondaRecord.from_json({**base, **raw}, Path("numpy-2.0-py311_0.json"))
-
-
-def test_conda_records_of_each_tool() -> None:
-    url = "https://conda.anaconda.org/conda-forge/linux-64/numpy-2.0-py311_0.conda"
-    rattler = _record(url=url, sha256="A" * 64, requested_specs=["numpy >=2"], subdir="linux-64")
-    assert rattler.requested_specs == ("numpy >=2",)
-    assert rattler.lockable and rattler.sha256 == "a" * 64
-    assert rattler.channel_url == "https://conda.anaconda.org/conda-forge"
-    conda = _record(url=url, md5="abc", requested_spec="None", noarch={"type": "python"})
-    assert conda.requested_specs == ()
-    assert conda.noarch == "python"
-    assert conda.subdir == "linux-64"  # from the URL when the record has no subdir
-    assert not conda.lockable  # md5 only: the lock needs a sha256
-    assert _record(requested_spec="numpy").requested_specs == ("numpy",)
-    assert _record(package_type="noarch_generic").noarch == "generic"
-    assert _record(depends=["python >=3.11,<3.12", "libblas 3.9.* *_openblas"]).dependency_names == (
-        "python",
-        "libblas",
-    )
-    with pytest.raises(KeyError):
-        CondaRecord.from_json({"name": "x"}, Path("x.json"))
-
-
-def test_dist_folders_in_a_conda_package() -> None:
-    files = [
-        "lib/python3.11/site-packages/numpy/__init__.py",
-        "lib/python3.11/site-packages/numpy-2.0.dist-info/METADATA",
-        "lib/python3.11/site-packages/old_thing-1.0-py3.11.egg-info",
-        "bin/f2py",
-    ]
-    assert dist_folders_in_paths(files) == {"numpy-2.0.dist-info", "old_thing-1.0-py3.11.egg-info"}
 
 
 def _dist(**fields: Any) -> DistInfo:

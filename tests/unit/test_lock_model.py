@@ -84,3 +84,27 @@ def test_bad_locks_name_the_field(mutate: object, fragment: str) -> None:
         parse_lock(text)
     assert fragment in str(info.value)
     assert info.value.hint
+
+
+def test_conda_reasons_breadth_first_from_the_requested() -> None:
+    from condauv.lock.reasons import conda_reasons, pypi_dependency_reason, python_reason
+
+    depends = {
+        "python": ["libzlib"],
+        "numpy": ["python", "libblas"],
+        "libblas": ["libgfortran"],
+        "libgfortran": [],
+        "libzlib": [],
+        "orphan": ["not-installed"],
+    }
+    reasons = conda_reasons(depends, {"python": python_reason("3.11.*"), "numpy": "listed"})
+    assert reasons == {
+        "python": "[environment] python = '3.11.*'",
+        "numpy": "listed",
+        "libzlib": "dependency of python (conda)",
+        "libblas": "dependency of numpy (conda)",
+        "libgfortran": "dependency of libblas (conda)",
+        "orphan": "dependency (conda)",
+    }
+    assert pypi_dependency_reason(["a", "b"]) == "required by a, b (PyPI); conda does not provide it"
+    assert pypi_dependency_reason([]) == "required by the PyPI packages (PyPI); conda does not provide it"

@@ -22,10 +22,8 @@ from packaging.utils import canonicalize_name
 
 from condauv import _fs
 from condauv.adoption.evidence import (
-    CondaRecord,
     DistInfo,
     Origin,
-    dist_folders_in_paths,
     leaves,
     origin_of,
     parse_history,
@@ -35,8 +33,10 @@ from condauv.adoption.evidence import (
     unreached_leaves,
 )
 from condauv.conda.channels import DEFAULT_CHANNEL_ALIAS
+from condauv.conda.records import CondaRecord, dist_folders, read_records
 from condauv.errors import UserError
 from condauv.lock.model import LOCK_NAME, CondaPackage, Lock, PypiPackage
+from condauv.lock.reasons import conda_reasons, pypi_dependency_reason, python_reason
 from condauv.pypi.site import installed_distributions, site_packages
 
 __all__ = ["AdoptOptions", "Adoption", "Note", "adopt"]
@@ -153,7 +153,7 @@ def adopt(prefix: Path, manifest_path: Path, options: AdoptOptions | None = None
     from condauv.manifest.model import parse_manifest
 
     manifest = parse_manifest(text, manifest_path)
-    conda = _conda_packages(records, conda_asked, subdir, manifest.environment.python, notes)
+    conda = _conda_packages(records, conda_asked, subdir, manifest.environment.python)
     pypi = _pypi_packages(
         adoptable, pypi_asked, owners, python, manifest.pypi_options.uv_args(), options, notes
     )
@@ -239,15 +239,11 @@ def _note_managed(prefix: Path, notes: list[Note]) -> None:
 
 
 def _read_records(prefix: Path, notes: list[Note]) -> dict[str, CondaRecord]:
+    def unreadable(file: Path, exc: Exception) -> None:
+        notes.append(Note("unreadable-record", file.name, f"conda-meta/{file.name} cannot be read: {exc}"))
+
     records: dict[str, CondaRecord] = {}
-    for file in sorted((prefix / "conda-meta").glob("*.json")):
-        try:
-            record = CondaRecord.from_json(json.loads(file.read_text(encoding="utf-8")), file)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            notes.append(
-                Note("unreadable-record", file.name, f"conda-meta/{file.name} cannot be read: {exc}")
-            )
-            continue
+    for record in read_records(prefix, on_error=unreadable):
         records[record.name] = record
         if not record.lockable:
             missing = "url" if not record.url else "sha256"
@@ -255,7 +251,7 @@ def _read_records(prefix: Path, notes: list[Note]) -> dict[str, CondaRecord]:
                 Note(
                     f"no-{missing}",
                     f"{record.name} {record.version}",
-                    f"conda-meta/{file.name} has no {missing}: left out of the lock "
+                    f"conda-meta/{record.record_path.name} has no {missing}: left out of the lock "
                     "(condauv installs only verified artifacts); reinstall it with a recent conda or mamba",
                 )
             )
@@ -310,12 +306,8 @@ def _conda_owned(records: Mapping[str, CondaRecord]) -> dict[str, tuple[str, str
     """dist-info folder name -> (distribution, version, conda package) for every conda package."""
     owned: dict[str, tuple[str, str, str]] = {}
     for record in records.values():
-        for folder in dist_folders_in_paths(record.files):
-            stem = folder.rsplit(".", 1)[0]
-            if "-" in stem:
-                name, version = stem.split("-", 1)
-                label = f"{record.name} {record.version} ({record.build})"
-                owned[folder] = (canonicalize_name(name), version.split("-", 1)[0], label)
+        for folder, (name, version) in dist_folders(record.paths).items():
+            owned[folder] = (name, version, record.label)
     return owned
 
 
@@ -468,69 +460,28 @@ def _manifest_text(
 
 
 def _conda_packages(
-    records: Mapping[str, CondaRecord],
-    asked: Mapping[str, str],
-    subdir: str,
-    python_spec: str,
-    notes: list[Note],
+    records: Mapping[str, CondaRecord], asked: Mapping[str, str], subdir: str, python_spec: str
 ) -> list[CondaPackage]:
-    """The lock's conda side: exactly the installed records, with why each one is there."""
-    reasons = _conda_reasons(records, asked, python_spec)
-    owned = _conda_owned(records)
-    packages = []
-    for record in records.values():
-        if not record.lockable:  # noted when it was read
-            continue
-        mine = [owned[f] for f in dist_folders_in_paths(record.files) if f in owned]
-        provides = sorted(f"{dist}=={version}" for dist, version, _ in mine)
-        requested = (
-            python_spec
+    """The lock's conda side: exactly the installed records, with why each one is there.
+
+    The reasons are the ones `condauv lock` gives, so that locking again after adopt changes nothing.
+    """
+    reasons = conda_reasons(
+        {name: record.dependency_names for name, record in records.items()},
+        {"python": python_reason(python_spec)}
+        | dict.fromkeys((n for n in asked if n != "python"), "listed in [conda-dependencies]"),
+    )
+    return [
+        record.to_package(
+            subdir,
+            requested=python_spec
             if record.name == "python"
-            else (f"=={record.version}" if record.name in asked else None)
+            else (f"=={record.version}" if record.name in asked else None),
+            reason=reasons[record.name],
         )
-        packages.append(
-            CondaPackage(
-                platform=subdir,
-                name=record.name,
-                version=record.version,
-                build=record.build,
-                build_number=record.build_number,
-                subdir=record.subdir,
-                channel=record.channel or record.channel_url,
-                url=record.url,
-                sha256=record.sha256,
-                md5=record.md5,
-                size=record.size,
-                noarch=record.noarch,
-                depends=record.depends,
-                constrains=record.constrains,
-                python_site_packages_path=record.python_site_packages_path,
-                requested=requested,
-                reason=reasons[record.name],
-                provides=tuple(provides),
-            )
-        )
-    return packages
-
-
-def _conda_reasons(
-    records: Mapping[str, CondaRecord], asked: Mapping[str, str], python: str
-) -> dict[str, str]:
-    """The reasons `condauv lock` gives, so that locking again after adopt changes nothing."""
-    reasons = {"python": f"[environment] python = {python!r}"}
-    for name in asked:
-        reasons.setdefault(name, "listed in [conda-dependencies]")
-    frontier = list(reasons)
-    while frontier:
-        parent = frontier.pop(0)
-        record = records.get(parent)
-        for child in record.dependency_names if record else ():
-            if child in records and child not in reasons:
-                reasons[child] = f"dependency of {parent} (conda)"
-                frontier.append(child)
-    for name in records:
-        reasons.setdefault(name, "dependency (conda)")
-    return reasons
+        for record in records.values()
+        if record.lockable  # an unlockable record was noted when it was read
+    ]
 
 
 def _pypi_packages(
@@ -587,7 +538,6 @@ def _pypi_packages(
                     f"installed {installed[artifact.name]}, locked {artifact.version}",
                 )
             )
-        who = ", ".join(artifact.required_by)
         packages.append(
             PypiPackage(
                 platform=python.subdir,
@@ -598,7 +548,7 @@ def _pypi_packages(
                 requested=asked.get(artifact.name),
                 reason="listed in [pypi-dependencies]"
                 if artifact.name in asked
-                else f"required by {who or 'the PyPI packages'} (PyPI); conda does not provide it",
+                else pypi_dependency_reason(artifact.required_by),
             )
         )
     return packages

@@ -1,7 +1,8 @@
-"""What an existing prefix says about itself: conda-meta records, history, dist-info folders.
+"""What an existing prefix says about itself: conda-meta history, dependency graphs, dist-info folders.
 
 Pure reading and graph logic, no rattler and no uv: which packages the user asked for is
-a question of evidence, and every answer names the evidence it came from.
+a question of evidence, and every answer names the evidence it came from. The records
+themselves are :mod:`condauv.conda.records`.
 """
 
 from __future__ import annotations
@@ -18,34 +19,21 @@ from typing import Any, Literal
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from condauv.conda.records import spec_name
+
 __all__ = [
-    "CondaRecord",
     "DistInfo",
     "Origin",
-    "dist_folders_in_paths",
     "leaves",
     "origin_of",
     "parse_history",
     "pep508_line",
     "read_dist_info",
     "requested_subset",
-    "spec_name",
     "unreached_leaves",
 ]
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_SPEC_NAME = re.compile(r"^\s*([A-Za-z0-9_][A-Za-z0-9_.\-]*)")
 _SPEC_LINE = re.compile(r"^#\s*(update|remove|install|neutered) specs:\s*(.*)$")
-_DIST_FOLDER = re.compile(r"(?:^|/)site-packages/([^/]+\.(?:dist-info|egg-info))(?:/|$)")
-
-
-def spec_name(spec: str) -> str:
-    """The package name of a conda match spec: ``conda-forge::numpy>=1.26`` -> ``numpy``."""
-    text = spec.strip().strip("\"'")
-    if "::" in text:
-        text = text.split("::", 1)[1]
-    match = _SPEC_NAME.match(text)
-    return match.group(1).lower() if match else ""
 
 
 def _spec_list(text: str) -> list[str]:
@@ -107,82 +95,6 @@ def unreached_leaves(depends: Mapping[str, Iterable[str]], roots: Iterable[str])
         name: [d for d in deps if d not in reached] for name, deps in depends.items() if name not in reached
     }
     return leaves(rest)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CondaRecord:
-    """One ``conda-meta/*.json`` record, as conda, mamba, micromamba, pixi or rattler wrote it."""
-
-    file: Path
-    name: str
-    version: str
-    build: str
-    build_number: int
-    subdir: str
-    url: str
-    channel: str
-    sha256: str  # "" when the tool recorded none (older conda wrote only md5)
-    md5: str | None
-    size: int | None
-    noarch: str | None
-    depends: tuple[str, ...]
-    constrains: tuple[str, ...]
-    python_site_packages_path: str | None
-    files: tuple[str, ...]
-    requested_specs: tuple[str, ...]  # rattler: ``requested_specs``; conda: ``requested_spec``
-
-    @property
-    def dependency_names(self) -> tuple[str, ...]:
-        return tuple(n for n in (spec_name(d) for d in self.depends) if n)
-
-    @property
-    def channel_url(self) -> str:
-        """The channel's base URL, from the artifact URL (``<channel>/<subdir>/<file>``)."""
-        if self.url.count("/") >= 3:
-            return self.url.rsplit("/", 2)[0]
-        return self.channel.rstrip("/")
-
-    @property
-    def lockable(self) -> bool:
-        return bool(self.url) and bool(_SHA256.match(self.sha256))
-
-    @classmethod
-    def from_json(cls, raw: Mapping[str, Any], file: Path) -> CondaRecord:
-        """Raises ``KeyError``/``TypeError``/``ValueError`` for a record missing its identity."""
-        noarch = raw.get("noarch")
-        if isinstance(noarch, dict):  # old conda: {"type": "python"}
-            noarch = noarch.get("type")
-        if noarch is None and raw.get("package_type") in ("noarch_python", "noarch_generic"):
-            noarch = str(raw["package_type"]).removeprefix("noarch_")
-        requested = raw.get("requested_specs")
-        if requested is None:
-            single = raw.get("requested_spec")
-            requested = [single] if isinstance(single, str) and single not in ("", "None") else []
-        url = str(raw.get("url") or "")
-        return cls(
-            file=file,
-            name=str(raw["name"]).lower(),
-            version=str(raw["version"]),
-            build=str(raw["build"]),
-            build_number=int(raw.get("build_number", 0)),
-            subdir=str(raw.get("subdir") or (url.rsplit("/", 2)[-2] if url.count("/") >= 2 else "")),
-            url=url,
-            channel=str(raw.get("channel") or ""),
-            sha256=str(raw.get("sha256") or "").lower(),
-            md5=str(raw["md5"]) if raw.get("md5") else None,
-            size=int(raw["size"]) if raw.get("size") else None,
-            noarch=str(noarch) if noarch else None,
-            depends=tuple(str(d) for d in raw.get("depends", ())),
-            constrains=tuple(str(c) for c in raw.get("constrains", ())),
-            python_site_packages_path=raw.get("python_site_packages_path"),
-            files=tuple(str(f) for f in raw.get("files", ())),
-            requested_specs=tuple(str(s) for s in requested),
-        )
-
-
-def dist_folders_in_paths(paths: Iterable[str]) -> set[str]:
-    """``numpy-2.4.6.dist-info`` and the like: the distributions a conda package installed."""
-    return {m.group(1) for m in (_DIST_FOLDER.search(p) for p in paths) if m}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

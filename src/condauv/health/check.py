@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from condauv.conda.records import CondaRecord, read_records, spec_name
 from condauv.errors import UserError
 from condauv.health.dists import (
     read_record,
@@ -29,7 +30,6 @@ from condauv.health.dists import (
     requirements,
     unmet_requirement,
 )
-from condauv.health.records import CondaRecord, read_records
 from condauv.platforms import current_subdir, marker_environment
 from condauv.pypi.site import InstalledDistribution, installed_distributions, site_packages
 
@@ -163,11 +163,7 @@ def _owners(records: Sequence[CondaRecord], lock: Lock | None, platform: str) ->
         package = locked.get(record.name)
         if package is not None and package.version == record.version:
             provided = {**package.provided_names(), **provided}
-        if (
-            not provided
-            and record.name != "python"
-            and any(_spec_name(d) == "python" for d in record.depends)
-        ):
+        if not provided and record.name != "python" and any(spec_name(d) == "python" for d in record.depends):
             guessed.append(record)
         for dist, version in provided.items():
             owners.setdefault(dist, _Owner(record.name, record.label, version))
@@ -178,10 +174,6 @@ def _owners(records: Sequence[CondaRecord], lock: Lock | None, platform: str) ->
             for dist in pypi_names_for(record.name):
                 owners.setdefault(dist, _Owner(record.name, record.label, record.version))
     return owners
-
-
-def _spec_name(spec: str) -> str:
-    return spec.split(" ", 1)[0].split("[", 1)[0].strip().lower()
 
 
 def _relative(prefix: Path, path: Path) -> str:
@@ -316,33 +308,26 @@ def _check_files(
         if key.startswith("conda:"):
             name = key.removeprefix("conda:")
             label = next(r.label for r in records if r.name == name)
-            findings.append(
-                Finding(
-                    kind="clobbered",
-                    packages=(name,),
-                    files=files,
-                    message=f"conda package {label}: files {counts} since it was linked "
-                    "(per its conda-meta record)",
-                    fix=f"`condauv sync --repair` links {name} again from the package cache",
-                )
-            )
+            what, since = f"conda package {label}", "linked (per its conda-meta record)"
+            fix = f"`condauv sync --repair` links {name} again from the package cache"
             repairs.relink.add(name)
         else:
             _, name, folder = key.split(":", 2)
-            findings.append(
-                Finding(
-                    kind="clobbered",
-                    packages=(name,),
-                    files=files,
-                    message=f"PyPI distribution {folder}: files {counts} since it was installed "
-                    "(per its RECORD)",
-                    fix=f"`condauv sync --repair` installs {name} again from condauv.lock",
-                )
-            )
+            what, since = f"PyPI distribution {folder}", "installed (per its RECORD)"
+            fix = f"`condauv sync --repair` installs {name} again from condauv.lock"
             if name in locked_pypi:
                 repairs.reinstall.add(name)
             else:
                 repairs.unrepairable.append(f"{name}: altered files, and condauv.lock does not hold it")
+        findings.append(
+            Finding(
+                kind="clobbered",
+                packages=(name,),
+                files=files,
+                message=f"{what}: files {counts} since it was {since}",
+                fix=fix,
+            )
+        )
 
 
 def _verify(jobs: Sequence[tuple[str, str | None, int | None, bool]], prefix: Path) -> list[int]:
@@ -464,7 +449,7 @@ def _check_conda_depends(records: Sequence[CondaRecord], findings: list[Finding]
                 spec = MatchSpec(dep)
             except Exception:  # noqa: S112 - conda would not have installed it; nothing to compare
                 continue
-            name = spec.name.normalized if spec.name else _spec_name(dep)
+            name = spec.name.normalized if spec.name else spec_name(dep)
             have = installed.get(name)
             if have is not None and spec.matches(have):
                 continue

@@ -220,7 +220,7 @@ def _repair(
         engine.install(locked_conda, prefix, reinstall=relink)
         report.repaired += [f"relinked {name} (conda)" for name in relink]
     if repairs.strays:
-        from condauv.health.records import read_records
+        from condauv.conda.records import read_records
 
         conda_paths = {f.path for record in read_records(prefix) for f in record.files}
         for folder, what in sorted(repairs.strays.items()):

@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from condauv import _fs
 from condauv.classification import Decision, decide
 from condauv.classification.guards import check_cuda_family
 from condauv.classification.knowledge import knowledge
 from condauv.conda.channels import channel_url
+from condauv.conda.records import spec_name
 from condauv.errors import SolveError
 from condauv.lock.model import CondaPackage, Lock, PypiPackage, load_lock
+from condauv.lock.reasons import conda_reasons, pypi_dependency_reason, python_reason
 from condauv.manifest.model import Manifest, Requested
 from condauv.project import Project
 from condauv.pypi.resolve import Owner, resolve
 from condauv.pypi.uv import Uv
-
-if TYPE_CHECKING:
-    from rattler import RepoDataRecord
 
 __all__ = ["LockResult", "build_lock", "lock"]
 
@@ -84,7 +82,7 @@ def build_lock(manifest: Manifest, *, previous: Lock | None = None, offline: boo
         r.url: r
         for records in solved.values()
         for r in records
-        if r.name.normalized == "python" or any(_dep_name(d) == "python" for d in r.depends)
+        if r.name.normalized == "python" or any(spec_name(d) == "python" for d in r.depends)
     }
     provided = engine.read_provided_distributions(list(python_related.values()))
     uv = Uv(offline=offline, index_args=manifest.pypi_options.uv_args())
@@ -94,7 +92,11 @@ def build_lock(manifest: Manifest, *, previous: Lock | None = None, offline: boo
         python = next((r for r in records if r.name.normalized == "python"), None)
         if python is None:  # pragma: no cover - python is always among the specs
             raise SolveError(f"the conda solution for {subdir} has no python", hint="check the channels")
-        reasons = _conda_reasons(records, conda_entries, chosen, env.python)
+        reasons = conda_reasons(
+            {r.name.normalized: [spec_name(d) for d in r.depends] for r in records},
+            {"python": python_reason(env.python)}
+            | {name: chosen[entry.key].reason for name, entry in conda_entries.items()},
+        )
         owned: dict[str, Owner] = {}
         for record in records:
             name = record.name.normalized
@@ -136,7 +138,7 @@ def build_lock(manifest: Manifest, *, previous: Lock | None = None, offline: boo
                     requested=(entry.spec or "*") if entry else None,
                     reason=chosen[entry.key].reason
                     if entry
-                    else _pypi_dependency_reason(artifact.required_by),
+                    else pypi_dependency_reason(artifact.required_by),
                 )
             )
     return Lock(
@@ -151,10 +153,6 @@ def build_lock(manifest: Manifest, *, previous: Lock | None = None, offline: boo
 def _conda_spec(name: str, entry: Requested) -> str:
     spec = entry.spec.strip()
     return name if spec in ("", "*") else f"{name} {spec}"
-
-
-def _dep_name(spec: str) -> str:
-    return spec.split(" ", 1)[0].split("[", 1)[0].strip().lower()
 
 
 def _provided(
@@ -173,35 +171,3 @@ def _provided(
         return {}
     log.warning("could not read %s; guessing the PyPI names it provides", url)
     return dict.fromkeys(knowledge(names).pypi_names_for(name), version)
-
-
-def _conda_reasons(
-    records: Sequence[RepoDataRecord],
-    requested: Mapping[str, Requested],
-    chosen: Mapping[str, Decision],
-    python: str,
-) -> dict[str, str]:
-    """Why each solved package is there: asked for (with the decision's reason) or whose dependency."""
-    by_name = {r.name.normalized: r for r in records}
-    reasons: dict[str, str] = {"python": f"[environment] python = {python!r}"}
-    for name, entry in requested.items():
-        reasons[name] = chosen[entry.key].reason
-    frontier = list(reasons)
-    while frontier:
-        parent = frontier.pop(0)
-        record = by_name.get(parent)
-        if record is None:
-            continue
-        for dep in record.depends:
-            child = _dep_name(dep)
-            if child in by_name and child not in reasons:
-                reasons[child] = f"dependency of {parent} (conda)"
-                frontier.append(child)
-    for name in by_name:
-        reasons.setdefault(name, "dependency (conda)")
-    return reasons
-
-
-def _pypi_dependency_reason(parents: Sequence[str]) -> str:
-    who = ", ".join(parents) if parents else "the PyPI packages"
-    return f"required by {who} (PyPI); conda does not provide it"

@@ -1,0 +1,192 @@
+"""conda-meta records as each tool wrote them: one parser for `check` and `adopt`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from condauv.conda.records import CondaFile, CondaRecord, dist_folders, read_records, spec_name
+from condauv.errors import UserError
+
+URL = "https://conda.anaconda.org/conda-forge/linux-64/numpy-2.0-py311_0.conda"
+SITE = "lib/python3.11/site-packages"
+
+#: rattler (pixi, condauv): ``paths_data`` with each file's hash, ``requested_specs``.
+RATTLER: dict[str, Any] = {
+    "name": "numpy",
+    "version": "2.0",
+    "build": "py311_0",
+    "build_number": 0,
+    "subdir": "linux-64",
+    "url": URL,
+    "channel": "https://conda.anaconda.org/conda-forge/",
+    "sha256": "A" * 64,
+    "md5": "b" * 32,
+    "size": 1234,
+    "depends": ["python >=3.11,<3.12.0a0", "libblas 3.9.* *_openblas"],
+    "constrains": ["numpy-base <0a0"],
+    "requested_specs": ["numpy >=2"],
+    "files": [f"{SITE}/numpy/__init__.py", f"{SITE}/numpy-2.0.dist-info/METADATA", "bin/f2py"],
+    "paths_data": {
+        "paths_version": 1,
+        "paths": [
+            {
+                "_path": f"{SITE}/numpy/__init__.py",
+                "path_type": "hardlink",
+                "sha256": "1" * 64,
+                "size_in_bytes": 10,
+            },
+            {
+                "_path": f"{SITE}/numpy-2.0.dist-info/METADATA",
+                "path_type": "hardlink",
+                "sha256": "2" * 64,
+                "sha256_in_prefix": "3" * 64,  # the prefix was written into it
+                "size_in_bytes": 20,
+            },
+            {"_path": "bin/f2py", "path_type": "softlink"},
+            {"_path": "share/empty", "path_type": "directory"},
+        ],
+    },
+}
+
+#: conda before paths_data: a ``files`` list, ``noarch`` as a dict, one ``requested_spec``, md5 only.
+OLD_CONDA: dict[str, Any] = {
+    "name": "Six",
+    "version": "1.16.0",
+    "build": "pyh6c4a22f_0",
+    "url": "https://conda.anaconda.org/conda-forge/noarch/six-1.16.0-pyh6c4a22f_0.tar.bz2",
+    "channel": "https://conda.anaconda.org/conda-forge/noarch",
+    "md5": "e5f25f8d",
+    "noarch": {"type": "python"},
+    "requested_spec": "six >=1.16",
+    "depends": ["python"],
+    "files": ["site-packages/six.py", "site-packages/six-1.16.0.dist-info/RECORD"],
+}
+
+
+def _write(prefix: Path, name: str, raw: Any) -> Path:
+    path = prefix / "conda-meta" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(raw if isinstance(raw, str) else json.dumps(raw), encoding="utf-8")
+    return path
+
+
+def test_a_rattler_record() -> None:
+    record = CondaRecord.from_json(RATTLER, Path("numpy-2.0-py311_0.json"))
+    assert record.label == "numpy 2.0 (py311_0)"
+    assert record.lockable and record.sha256 == "a" * 64
+    assert record.channel_url == "https://conda.anaconda.org/conda-forge"
+    assert record.requested_specs == ("numpy >=2",)
+    assert record.dependency_names == ("python", "libblas")
+    assert record.files == (
+        CondaFile(f"{SITE}/numpy/__init__.py", "1" * 64, 10, presence_only=False),
+        CondaFile(f"{SITE}/numpy-2.0.dist-info/METADATA", "3" * 64, None, presence_only=False),
+        CondaFile("bin/f2py", None, None, presence_only=True),
+    )
+    assert record.provided_distributions() == {"numpy": "2.0"}
+    package = record.to_package("linux-64", requested="==2.0", reason="listed in [conda-dependencies]")
+    assert package.to_dict() == {
+        "platform": "linux-64",
+        "name": "numpy",
+        "version": "2.0",
+        "build": "py311_0",
+        "build-number": 0,
+        "subdir": "linux-64",
+        "channel": "https://conda.anaconda.org/conda-forge/",
+        "url": URL,
+        "sha256": "a" * 64,
+        "md5": "b" * 32,
+        "size": 1234,
+        "depends": ["python >=3.11,<3.12.0a0", "libblas 3.9.* *_openblas"],
+        "constrains": ["numpy-base <0a0"],
+        "requested": "==2.0",
+        "reason": "listed in [conda-dependencies]",
+        "provides": ["numpy==2.0"],
+    }
+
+
+def test_an_old_conda_record() -> None:
+    record = CondaRecord.from_json(OLD_CONDA, Path("six-1.16.0-pyh6c4a22f_0.json"))
+    assert record.name == "six"
+    assert record.noarch == "python"
+    assert record.subdir == "noarch"  # from the URL when the record has no subdir
+    assert record.requested_specs == ("six >=1.16",)
+    assert record.paths == tuple(OLD_CONDA["files"])
+    assert all(f.sha256 is None and not f.presence_only for f in record.files)
+    assert not record.lockable  # md5 only: the lock needs a sha256
+    assert record.provided_distributions() == {"six": "1.16.0"}
+    assert record.to_package("linux-64", requested=None, reason="").channel == OLD_CONDA["channel"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "noarch", "requested"),
+    [
+        ({"requested_spec": "None"}, None, ()),
+        ({"requested_spec": "numpy"}, None, ("numpy",)),
+        ({"package_type": "noarch_generic"}, "generic", ()),
+        ({"noarch": "python", "package_type": "noarch_python"}, "python", ()),
+        ({"build_number": None, "depends": None, "constrains": None}, None, ()),
+    ],
+)
+def test_record_variants(raw: dict[str, Any], noarch: str | None, requested: tuple[str, ...]) -> None:
+    base = {"name": "numpy", "version": "2.0", "build": "py311_0"}
+    record = CondaRecord.from_json({**base, **raw}, Path("numpy.json"))
+    assert (record.noarch, record.requested_specs, record.build_number) == (noarch, requested, 0)
+
+
+@pytest.mark.parametrize(
+    ("spec", "name"),
+    [
+        ("numpy", "numpy"),
+        ("NumPy>=1.26", "numpy"),
+        ("conda-forge/linux-64::numpy=1.26=py311_0", "numpy"),
+        ("python_abi 3.11.* *_cp311", "python_abi"),
+        ("'tiny-a'", "tiny-a"),
+        (">=1", ""),
+    ],
+)
+def test_spec_name(spec: str, name: str) -> None:
+    assert spec_name(spec) == name
+
+
+def test_dist_folders_in_a_conda_package() -> None:
+    files = [
+        f"{SITE}/numpy/__init__.py",
+        f"{SITE}/numpy-2.0.dist-info/METADATA",
+        f"{SITE}/numpy-2.0.dist-info/RECORD",
+        f"{SITE}/old_thing-1.0-py3.11.egg-info",
+        f"{SITE}/noversion.dist-info/METADATA",
+        "bin/f2py",
+    ]
+    assert dist_folders(files) == {
+        "numpy-2.0.dist-info": ("numpy", "2.0"),
+        "old_thing-1.0-py3.11.egg-info": ("old-thing", "1.0"),
+    }
+
+
+def test_read_records_sorted_by_name(tmp_path: Path) -> None:
+    _write(tmp_path, "six-1.16.0-pyh6c4a22f_0.json", OLD_CONDA)
+    _write(tmp_path, "numpy-2.0-py311_0.json", RATTLER)
+    _write(tmp_path, "condauv-managed", "not a record")
+    records = read_records(tmp_path)
+    assert [r.name for r in records] == ["numpy", "six"]
+    assert records[0].record_path == tmp_path / "conda-meta" / "numpy-2.0-py311_0.json"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["{", "[]", '{"name": "x"}', '{"name": "x", "version": 1, "build": "0", "paths_data": {"paths": [{}]}}'],
+)
+def test_an_unreadable_record(tmp_path: Path, text: str) -> None:
+    _write(tmp_path, "numpy-2.0-py311_0.json", RATTLER)
+    broken = _write(tmp_path, "broken-1-0.json", text)
+    with pytest.raises(UserError, match=r"broken-1-0\.json is not a readable conda record") as raised:
+        read_records(tmp_path)
+    assert raised.value.hint
+    failures: list[tuple[Path, Exception]] = []
+    records = read_records(tmp_path, on_error=lambda path, exc: failures.append((path, exc)))
+    assert [r.name for r in records] == ["numpy"]
+    assert [path for path, _ in failures] == [broken]
