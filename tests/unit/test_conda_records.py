@@ -190,3 +190,21 @@ def test_an_unreadable_record(tmp_path: Path, text: str) -> None:
     records = read_records(tmp_path, on_error=lambda path, exc: failures.append((path, exc)))
     assert [r.name for r in records] == ["numpy"]
     assert [path for path, _ in failures] == [broken]
+
+
+@pytest.mark.parametrize(
+    ("folder", "expected"),
+    [
+        ("numpy-2.0.dist-info", ("numpy", "2.0")),
+        ("Foo_Bar-1.0rc1.dist-info", ("foo-bar", "1.0rc1")),
+        ("needs-new-numpy-1.0.dist-info", ("needs-new-numpy", "1.0")),  # a hand-made name keeps dashes
+        ("old_thing-1.0-py3.11.egg-info", ("old-thing", "1.0")),
+        ("old_thing-1.0-py3.11-linux-x86_64.egg-info", ("old-thing", "1.0")),
+        ("noversion.dist-info", None),
+        ("numpy", None),
+    ],
+)
+def test_metadata_folder_names(folder: str, expected: tuple[str, str] | None) -> None:
+    from condauv.pypi.site import split_metadata_folder
+
+    assert split_metadata_folder(folder) == expected

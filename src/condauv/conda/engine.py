@@ -269,21 +269,11 @@ def install(
         ) from exc
 
 
-_DIST_DIR = re.compile(r"(?:^|/)site-packages/([^/]+)\.(dist-info|egg-info)(?:/|$)")
-
-
 def distributions_in_paths(paths_in_package: Iterable[str]) -> dict[str, str]:
     """PyPI name -> version of the dist-info/egg-info folders found among a package's paths."""
-    from packaging.utils import canonicalize_name
+    from condauv.conda.records import dist_folders
 
-    found: dict[str, str] = {}
-    for path in paths_in_package:
-        match = _DIST_DIR.search(path)
-        if not match or "-" not in match.group(1):
-            continue
-        name, version = match.group(1).split("-", 1)
-        found[canonicalize_name(name)] = version.split("-", 1)[0].removesuffix("-py")
-    return found
+    return dict(dist_folders(paths_in_package).values())
 
 
 def read_provided_distributions(

@@ -16,16 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import canonicalize_name
-
 from condauv.errors import UserError
 from condauv.lock.model import CondaPackage
+from condauv.pypi.site import split_metadata_folder
 
 __all__ = ["CondaFile", "CondaRecord", "dist_folders", "read_records", "spec_name"]
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _SPEC_NAME = re.compile(r"^\s*([A-Za-z0-9_][A-Za-z0-9_.\-]*)")
-_DIST_FOLDER = re.compile(r"(?:^|/)site-packages/(([^/]+)\.(?:dist-info|egg-info))(?:/|$)")
+_DIST_FOLDER = re.compile(r"(?:^|/)site-packages/([^/]+\.(?:dist-info|egg-info))(?:/|$)")
 
 #: ``path_type`` values whose content is a regular file with a recorded hash.
 _FILE_TYPES = frozenset({"hardlink", "pyc_file", "unix_python_entry_point", "windows_python_entry_point_exe"})
@@ -52,10 +51,9 @@ def dist_folders(paths: Iterable[str]) -> dict[str, tuple[str, str]]:
     found: dict[str, tuple[str, str]] = {}
     for path in paths:
         match = _DIST_FOLDER.search(path)
-        if match is None or "-" not in match.group(2):
-            continue
-        name, version = match.group(2).split("-", 1)
-        found[match.group(1)] = (canonicalize_name(name), version.split("-", 1)[0])
+        parsed = split_metadata_folder(match.group(1)) if match else None
+        if match and parsed:
+            found[match.group(1)] = parsed
     return found
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-__all__ = ["InstalledDistribution", "installed_distributions", "site_packages"]
+__all__ = ["InstalledDistribution", "installed_distributions", "site_packages", "split_metadata_folder"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -27,24 +27,39 @@ def site_packages(prefix: Path, python_version: str | None = None) -> Path | Non
     return found[-1] if found else None
 
 
+def split_metadata_folder(folder: str) -> tuple[str, str] | None:
+    """``numpy-2.0.dist-info`` -> ``("numpy", "2.0")``; ``old_thing-1.0-py3.11.egg-info`` ->
+    ``("old-thing", "1.0")``; ``None`` for anything else. A dist-info name is split at its last
+    dash (versions have none), an egg-info name at its first (its name has none, tags follow)."""
+    stem, dot, kind = folder.rpartition(".")
+    if not dot or kind not in ("dist-info", "egg-info") or "-" not in stem:
+        return None
+    if kind == "dist-info":
+        name, _, version = stem.rpartition("-")
+    else:
+        name, _, rest = stem.partition("-")
+        version = rest.split("-", 1)[0]
+    return (canonicalize_name(name), version) if name and version else None
+
+
 def installed_distributions(site: Path | None) -> list[InstalledDistribution]:
     """Every ``*.dist-info`` and ``*.egg-info`` in ``site``, sorted by name."""
     if site is None or not site.is_dir():
         return []
     found = []
     for entry in site.iterdir():
-        stem, dot, kind = entry.name.rpartition(".")
-        if not dot or kind not in ("dist-info", "egg-info") or "-" not in stem:
+        parsed = split_metadata_folder(entry.name)
+        if parsed is None:
             continue
-        name, version = stem.split("-", 1)
+        name, version = parsed
         installer = ""
         installer_file = entry / "INSTALLER"
         if installer_file.is_file():
             installer = installer_file.read_text(encoding="utf-8", errors="replace").strip()
         found.append(
             InstalledDistribution(
-                name=canonicalize_name(name),
-                version=version.split("-", 1)[0],
+                name=name,
+                version=version,
                 installer=installer,
                 path=entry,
             )
