@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -211,14 +210,13 @@ def probe_environment(prefix: Path) -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.startswith("PYTHON") and key not in ("VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_SHLVL")
     }
-    bash = shutil.which("bash")
-    if bash is not None:
-        from condauv.conda import engine
+    from condauv.activation import activated_argv
 
-        script = f'{engine.activation_script(prefix)}\nexec "$@"'
-        dump = "import json, os; print(json.dumps(dict(os.environ)))"
+    dump = "import json, os; print(json.dumps(dict(os.environ)))"
+    argv = activated_argv(prefix, [sys.executable, "-I", "-c", dump], label="doctor")
+    if argv is not None:
         done = _process.run(
-            [bash, "--noprofile", "--norc", "-c", script, "doctor", sys.executable, "-I", "-c", dump],
+            argv,
             what="activating the environment",
             env=base,
             inherit_env=False,

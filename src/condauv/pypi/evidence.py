@@ -41,7 +41,14 @@ from packaging.version import InvalidVersion, Version
 from condauv import _fs
 from condauv.manifest.model import PypiOptions
 from condauv.paths import cache_dir
-from condauv.pypi.index import DEFAULT_INDEX_URL, ProjectFile, fetch_bytes, files_in_folder, read_project_page
+from condauv.pypi.index import (
+    DEFAULT_INDEX_URL,
+    ProjectFile,
+    fetch_bytes,
+    files_in_folder,
+    read_project_page,
+    split_filename,
+)
 from condauv.pypi.simple import target_tags
 
 __all__ = [
@@ -151,15 +158,6 @@ class _Page:
 # --- sorting releases and wheels --------------------------------------------------------------------
 
 
-def _version_of(filename: str) -> str:
-    """The version part of a wheel or sdist name, by string splitting alone (pages hold thousands)."""
-    if filename.endswith(".whl"):
-        parts = filename.split("-")
-        return parts[1] if len(parts) >= 5 else ""
-    stem = filename.removesuffix(".tar.gz").removesuffix(".zip").removesuffix(".tar.bz2")
-    return stem.rsplit("-", 1)[1] if "-" in stem and stem != filename else ""
-
-
 @functools.lru_cache(maxsize=4096)
 def _parse_version(text: str) -> Version | None:
     try:
@@ -183,7 +181,7 @@ def _select(filenames: Sequence[str], specifier: SpecifierSet) -> set[str]:
     newest releases when none is in it): the only ones evidence and the cache look at."""
     by_version: dict[str, list[str]] = {}
     for name in filenames:
-        by_version.setdefault(_version_of(name), []).append(name)
+        by_version.setdefault(split_filename(name)[1], []).append(name)
     versions = sorted(
         ((v, text) for text in by_version if text and (v := _parse_version(text)) is not None), reverse=True
     )
@@ -197,7 +195,7 @@ def _releases(files: Iterable[ProjectFile]) -> list[tuple[Version, list[ProjectF
     groups: dict[str, list[ProjectFile]] = {}
     for info in files:
         if not info.yanked:
-            groups.setdefault(_version_of(info.filename), []).append(info)
+            groups.setdefault(split_filename(info.filename)[1], []).append(info)
     parsed = [(_parse_version(text), group) for text, group in groups.items() if text]
     return sorted(((v, g) for v, g in parsed if v is not None), key=lambda item: item[0], reverse=True)
 

@@ -33,6 +33,7 @@ __all__ = [
     "files_in_folder",
     "project_url",
     "read_project_page",
+    "split_filename",
 ]
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple/"
@@ -244,7 +245,7 @@ def files_in_folder(folder: Path, project: str) -> tuple[ProjectFile, ...]:
     return tuple(
         ProjectFile(filename=path.name, url=path.resolve().as_uri())
         for path in sorted(_distributions(folder))
-        if canonicalize_name(_project_of(path.name)) == key
+        if canonicalize_name(split_filename(path.name)[0]) == key
     )
 
 
@@ -254,7 +255,14 @@ def _distributions(folder: Path) -> Iterable[Path]:
     return (p for p in folder.iterdir() if p.name.endswith((".whl", ".tar.gz", ".zip")))
 
 
-def _project_of(filename: str) -> str:
-    """The project part of a wheel or sdist file name (``foo_bar-1.0-py3-none-any.whl`` → foo_bar)."""
-    stem = filename.removesuffix(".whl").removesuffix(".tar.gz").removesuffix(".zip")
-    return stem.rsplit("-", 1)[0] if filename.endswith((".tar.gz", ".zip")) else stem.split("-", 1)[0]
+def split_filename(filename: str) -> tuple[str, str]:
+    """``(project, version)`` of a wheel or sdist file name by string splitting alone (pages list
+    thousands); ``("", "")`` for a name that is neither."""
+    if filename.endswith(".whl"):
+        parts = filename.split("-")
+        return (parts[0], parts[1]) if len(parts) >= 5 else ("", "")
+    stem = filename.removesuffix(".tar.gz").removesuffix(".zip").removesuffix(".tar.bz2")
+    if stem == filename or "-" not in stem:
+        return ("", "")
+    project, _, version = stem.rpartition("-")
+    return project, version
