@@ -10,7 +10,7 @@ from condauv.classification.evidence import EvidenceScope, collect_evidence
 from condauv.classification.policy import Decision, decide
 from condauv.classification.transitive import DependencyView, dependency_view
 from condauv.lock.model import LOCK_NAME, load_lock
-from condauv.manifest.model import Manifest, Requested, Table
+from condauv.manifest.model import DEFAULT_PYTHON, Manifest, Requested, Table
 from condauv.manifest.specs import parse_user_spec
 from condauv.platforms import current_subdir
 from condauv.pypi.evidence import PypiEvidence
@@ -19,9 +19,6 @@ __all__ = ["Classification", "classify", "scope_of"]
 
 #: The version of ``classify --json``'s schema (docs/classify.md).
 SCHEMA_VERSION = 1
-
-#: The interpreter a project gets from ``condauv init`` (the target outside a project).
-DEFAULT_PYTHON = "3.11.*"
 
 
 @dataclass(frozen=True, slots=True)

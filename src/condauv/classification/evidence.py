@@ -15,8 +15,8 @@ from pathlib import Path
 from condauv.classification.knowledge import knowledge
 from condauv.classification.policy import Manager, NameMap, decide, needs_channel_evidence
 from condauv.errors import CondauvError, UserError
-from condauv.manifest.model import PypiOptions, Requested, pep440_specifier
-from condauv.pypi.evidence import PypiEvidence, PypiSources, gather_evidence, python_minor
+from condauv.manifest.model import PypiOptions, Requested, pep440_specifier, python_minor
+from condauv.pypi.evidence import PypiEvidence, PypiSources, gather_evidence
 
 __all__ = ["Evidence", "EvidenceScope", "collect_evidence"]
 
@@ -33,7 +33,7 @@ class EvidenceScope:
 
     @property
     def python_minor(self) -> tuple[int, int]:
-        return python_minor(self.python, (sys.version_info.major, sys.version_info.minor))
+        return python_minor(self.python) or (sys.version_info.major, sys.version_info.minor)
 
 
 @dataclass(frozen=True, slots=True)

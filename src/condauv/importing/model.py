@@ -9,7 +9,6 @@ the manifest written from it always parses.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Literal
 from packaging.markers import Marker
 
 from condauv.errors import ManifestError
-from condauv.manifest.model import Requested, parse_manifest
+from condauv.manifest.model import DEFAULT_PYTHON, Requested, parse_manifest, python_minor
 
 __all__ = ["Builder", "Imported", "Note", "Pending"]
 
@@ -149,12 +148,12 @@ class Builder:
         self.python_at = (file, line)
 
     def marker_python(self) -> tuple[int, int]:
-        """The Python that markers are evaluated for: the given one, else the file's, else 3.11."""
-        for spec in (self.python_override, self.python):
-            match = re.match(r"^[=~<>!]*\s*(\d+)\.(\d+)", spec or "")
-            if match:
-                return int(match.group(1)), int(match.group(2))
-        return (3, 11)
+        """The Python that markers are evaluated for: the given one, else the file's, else the default."""
+        for spec in (self.python_override, self.python, DEFAULT_PYTHON):
+            minor = python_minor(spec or "")
+            if minor:
+                return minor
+        raise AssertionError("DEFAULT_PYTHON names a minor version")  # pragma: no cover
 
     def keeps_marker(self, marker: Marker, file: str, line: int, text: str) -> bool:
         """Markers have no place in the manifest: keep the entry only if its marker holds everywhere."""

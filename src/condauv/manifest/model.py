@@ -22,6 +22,7 @@ from condauv.errors import ManifestError
 from condauv.platforms import KNOWN_SUBDIRS, current_subdir
 
 __all__ = [
+    "DEFAULT_PYTHON",
     "MANIFEST_NAME",
     "EnvironmentSettings",
     "Manifest",
@@ -29,9 +30,13 @@ __all__ = [
     "Requested",
     "load_manifest",
     "parse_manifest",
+    "python_minor",
 ]
 
 MANIFEST_NAME = "condauv.toml"
+
+#: The interpreter a new project asks for (``condauv init``), and the target outside a project.
+DEFAULT_PYTHON = "3.11.*"
 
 Table = Literal["dependencies", "conda-dependencies", "pypi-dependencies"]
 TABLES: tuple[Table, ...] = ("dependencies", "conda-dependencies", "pypi-dependencies")
@@ -140,6 +145,12 @@ class Manifest:
         return "sha256:" + hashlib.sha256(blob).hexdigest()
 
 
+def python_minor(spec: str) -> tuple[int, int] | None:
+    """The ``X.Y`` a conda Python spec names (``3.11.*``, ``>=3.10``, ``python=3.12``), if any."""
+    match = re.search(r"(\d+)\.(\d+)", spec)
+    return (int(match[1]), int(match[2])) if match else None
+
+
 def pep440_specifier(spec: str) -> str:
     """Turn a manifest version (``>=1.26``, ``1.26.*``, ``2.0``, ``*``) into a PEP 440 specifier."""
     spec = spec.strip()
@@ -227,7 +238,7 @@ def _environment(raw: Any, path: Path) -> EnvironmentSettings:
     raw = _expect(raw, dict, file, "[environment]", "a table")
     _reject_unknown(raw, _ENV_KEYS, file, "environment")
     name = _expect(raw.get("name", path.resolve().parent.name), str, file, "environment.name", "a string")
-    python = _expect(raw.get("python", "3.11.*"), str, file, "environment.python", "a string")
+    python = _expect(raw.get("python", DEFAULT_PYTHON), str, file, "environment.python", "a string")
     if not _CONDA_VERSION.match(python):
         raise ManifestError(
             f"{file}: environment.python {python!r} is not a conda version spec",

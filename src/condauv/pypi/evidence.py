@@ -22,7 +22,6 @@ import functools
 import hashlib
 import json
 import logging
-import re
 import time
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -59,7 +58,6 @@ __all__ = [
     "PypiSources",
     "WheelKind",
     "gather_evidence",
-    "python_minor",
 ]
 
 log = logging.getLogger("condauv.evidence")
@@ -467,9 +465,3 @@ def gather_evidence(
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="condauv-pypi") as pool:
             results = list(pool.map(one, names))
     return {name: ev for (name, _), ev in zip(names, results, strict=True) if ev is not None}
-
-
-def python_minor(spec: str, default: tuple[int, int]) -> tuple[int, int]:
-    """The ``X.Y`` a conda Python spec pins (``3.11.*``, ``>=3.10``, ``3.12``), else ``default``."""
-    match = re.search(r"(\d+)\.(\d+)", spec)
-    return (int(match[1]), int(match[2])) if match else default

@@ -16,7 +16,7 @@ from condauv import _fs
 from condauv.errors import ManifestError
 from condauv.lock.model import Lock, load_lock
 from condauv.manifest.edit import ManifestDocument, initial_manifest
-from condauv.manifest.model import MANIFEST_NAME, Requested
+from condauv.manifest.model import DEFAULT_PYTHON, MANIFEST_NAME, Requested
 from condauv.platforms import current_subdir
 from condauv.project import Project
 from condauv.sync.apply import SyncReport, sync
@@ -59,7 +59,7 @@ def init(
         channels = list(channels) or list(imported.channels)
     text = initial_manifest(
         name=name or path.parent.name,
-        python=python or "3.11.*",
+        python=python or DEFAULT_PYTHON,
         channels=list(channels) or ["conda-forge"],
         platforms=list(platforms) or [current_subdir()],
         pypi_options=imported.pypi_options() if imported is not None else None,
