@@ -12,7 +12,6 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from email.parser import HeaderParser
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,6 +19,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from condauv.conda.records import spec_name
+from condauv.health.dists import metadata_headers
 
 __all__ = [
     "DistInfo",
@@ -112,10 +112,9 @@ class DistInfo:
 
 def read_dist_info(path: Path, name: str, version: str, installer: str) -> DistInfo:
     """Read METADATA (version, Requires-Dist), REQUESTED and direct_url.json of one folder."""
-    metadata = path / ("METADATA" if path.name.endswith(".dist-info") else "PKG-INFO")
     requires: list[str] = []
-    if metadata.is_file():
-        headers = HeaderParser().parsestr(metadata.read_text(encoding="utf-8", errors="replace"))
+    headers = metadata_headers(path)
+    if headers is not None:
         version = headers.get("Version", version) or version
         for line in headers.get_all("Requires-Dist") or []:
             try:

@@ -7,6 +7,7 @@ Python version comes from conda-meta, the platform from the conda subdir.
 from __future__ import annotations
 
 import base64
+import email.message
 import email.parser
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,9 +66,10 @@ def read_record(folder: Path) -> list[RecordEntry] | None:
     return entries
 
 
-def requirements(dist: InstalledDistribution) -> list[Requirement]:
-    """``Requires-Dist`` of ``dist``, read from METADATA's headers only (the body can be long)."""
-    metadata = dist.path / ("METADATA" if dist.path.suffix == ".dist-info" else "PKG-INFO")
+def metadata_headers(folder: Path) -> email.message.Message | None:
+    """The headers of a dist-info's METADATA (an egg-info's PKG-INFO), without the body (which
+    can be long); ``None`` when there is no readable file."""
+    metadata = folder / ("METADATA" if folder.suffix == ".dist-info" else "PKG-INFO")
     try:
         with metadata.open(encoding="utf-8", errors="replace") as handle:
             header_lines = []
@@ -76,8 +78,15 @@ def requirements(dist: InstalledDistribution) -> list[Requirement]:
                     break
                 header_lines.append(line)
     except OSError:
+        return None
+    return email.parser.HeaderParser().parsestr("".join(header_lines))
+
+
+def requirements(dist: InstalledDistribution) -> list[Requirement]:
+    """``Requires-Dist`` of ``dist``, unreadable lines left out."""
+    headers = metadata_headers(dist.path)
+    if headers is None:
         return []
-    headers = email.parser.HeaderParser().parsestr("".join(header_lines))
     found = []
     for value in headers.get_all("Requires-Dist") or ():
         try:
