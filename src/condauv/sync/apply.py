@@ -91,7 +91,8 @@ def sync(
         uv = Uv(offline=offline)
         _sync_conda(project, conda, python_version, uv, report, force=force)
         _sync_pypi(project.prefix, lock, platform, python_version, uv, report)
-        _repair(project.prefix, lock, platform, python_version, uv, report, verify_files=repair)
+        if repair or _dist_info_damage(project.prefix, lock, platform, python_version):
+            _repair(project.prefix, lock, platform, python_version, uv, report, verify_files=repair)
         if not is_managed(project.prefix):
             mark_managed(project.prefix, project.manifest.path)
         return report
@@ -185,6 +186,19 @@ def _install_locked(uv: Uv, python: Path, packages: Sequence[PypiPackage]) -> No
         requirements = Path(tmp) / "requirements.txt"
         requirements.write_text("\n".join(lines) + "\n", encoding="utf-8")
         uv.install(python, requirements)
+
+
+def _dist_info_damage(prefix: Path, lock: Lock, platform: str, python_version: str) -> bool:
+    """Whether the dist-info folders show what the cheap repair undoes (a PyPI copy of a
+    conda-owned distribution, two folders for one project): one directory listing, so that a
+    sync with nothing to repair does not load the checker."""
+    owned = {name for package in lock.conda_for(platform) for name in package.provided_names()}
+    seen: set[str] = set()
+    for dist in installed_distributions(site_packages(prefix, python_version)):
+        if dist.name in seen or (dist.installer != "conda" and dist.name in owned):
+            return True
+        seen.add(dist.name)
+    return False
 
 
 def _repair(
