@@ -1,0 +1,173 @@
+"""The one validation layer for what condauv reads from disk or from another person.
+
+A manifest, a lock, an environment.yml, a requirements file, a conda record, an archive's
+``paths.json`` and a prefix can all come from someone else. Every reader goes through these
+functions, which turn bad input into the caller's :class:`~condauv.errors.UserError` subclass
+(one line naming the problem, a hint, exit code 2) before anything is changed. Plain stdlib:
+no rattler, so readers stay fast to import.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import urlsplit
+
+from condauv.errors import UserError
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_INPUT_BYTES",
+    "check_depth",
+    "check_text",
+    "conda_name",
+    "contained",
+    "is_conda_name",
+    "is_pypi_name",
+    "is_sha256",
+    "load_toml",
+    "pypi_name",
+    "read_text",
+    "relative_path",
+    "sha256",
+    "url",
+]
+
+#: The deepest nesting of tables and arrays any condauv input needs (real files use 3-4).
+MAX_DEPTH = 32
+#: The largest input file condauv reads as text (a lock of 100k packages is ~40 MB).
+MAX_INPUT_BYTES = 256 * 1024 * 1024
+
+_PYPI_NAME = re.compile(r"^(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$")
+_CONDA_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def read_text(path: Path, *, what: str, error: type[UserError], hint: str) -> str:
+    """A file's text: strict UTF-8, no NUL bytes, bounded size; any failure is ``error``."""
+    check_text(str(path), what=f"the path of {what}", error=error, hint=hint)
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        raise error(f"cannot read {what} ({path}): {exc.strerror or exc}", hint=hint) from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise error(f"{what} ({path}) is larger than {MAX_INPUT_BYTES >> 20} MiB", hint=hint)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise error(f"{what} ({path}) is not UTF-8 text: bad byte at line {line}", hint=hint) from None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise error(f"{what} ({path}) holds a NUL byte at line {line}", hint=hint)
+    return text.removeprefix("\ufeff")
+
+
+def load_toml(text: str, *, what: str, error: type[UserError], hint: str) -> dict[str, Any]:
+    """Parse TOML; malformed text (with line and column) or nesting past :data:`MAX_DEPTH` is ``error``."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{what} is not valid TOML: {exc}", hint=hint) from None
+    except RecursionError:
+        raise error(f"{what} nests tables or arrays too deeply", hint=hint) from None
+    check_depth(data, what=what, error=error, hint=hint)
+    return data
+
+
+def check_depth(data: Any, *, what: str, error: type[UserError], hint: str, limit: int = MAX_DEPTH) -> None:
+    """Refuse a parsed document nested deeper than ``limit`` (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            raise error(f"{what} nests tables or arrays more than {limit} levels deep", hint=hint)
+        if isinstance(value, dict):
+            stack.extend((child, depth + 1) for child in value.values())
+        elif isinstance(value, list):
+            stack.extend((child, depth + 1) for child in value)
+
+
+def check_text(value: str, *, what: str, error: type[UserError], hint: str) -> str:
+    """A string that becomes a path, an argument or a file name: no NUL or control characters."""
+    if _CONTROL.search(value):
+        raise error(f"{what} holds a control character: {value!r:.80}", hint=hint)
+    return value
+
+
+def is_pypi_name(value: str) -> bool:
+    """A valid PyPI project name (PEP 508 / PEP 503, before normalisation)."""
+    return bool(_PYPI_NAME.match(value))
+
+
+def pypi_name(value: str, *, what: str, error: type[UserError], hint: str) -> str:
+    if not isinstance(value, str) or not is_pypi_name(value):
+        raise error(f"{what} is not a valid PyPI name: {value!r:.80}", hint=hint)
+    return value
+
+
+def is_conda_name(value: str) -> bool:
+    """A valid conda package name: letters, digits, ``_ . -``, not a path."""
+    return bool(_CONDA_NAME.match(value)) and value not in (".", "..")
+
+
+def conda_name(value: str, *, what: str, error: type[UserError], hint: str) -> str:
+    if not isinstance(value, str) or not is_conda_name(value):
+        raise error(f"{what} is not a valid conda package name: {value!r:.80}", hint=hint)
+    return value
+
+
+def is_sha256(value: str) -> bool:
+    return bool(_SHA256.match(value))
+
+
+def sha256(value: str, *, what: str, error: type[UserError], hint: str) -> str:
+    if not isinstance(value, str) or not is_sha256(value):
+        raise error(f"{what} is not a sha256 hex digest (64 lowercase hex digits)", hint=hint)
+    return value
+
+
+def url(value: str, *, schemes: Iterable[str], what: str, error: type[UserError], hint: str) -> str:
+    """An absolute URL of one of ``schemes``, without whitespace, control characters or credentials."""
+    allowed = tuple(schemes)
+    if not isinstance(value, str) or not value or _CONTROL.search(value) or any(c.isspace() for c in value):
+        raise error(f"{what} is not a URL: {value!r:.80}", hint=hint)
+    try:
+        parts = urlsplit(value)
+        _ = parts.port
+    except ValueError:
+        raise error(f"{what} is not a URL: {value!r:.80}", hint=hint) from None
+    if parts.scheme not in allowed:
+        raise error(
+            f"{what} has the scheme {parts.scheme or 'none'!r}; allowed: {', '.join(allowed)}", hint=hint
+        )
+    if parts.scheme != "file" and not parts.hostname:
+        raise error(f"{what} has no host: {value!r:.80}", hint=hint)
+    if parts.username or parts.password:
+        raise error(f"{what} holds credentials; they never belong in a lock or a record", hint=hint)
+    return value
+
+
+def relative_path(value: str, *, what: str, error: type[UserError], hint: str) -> PurePosixPath:
+    """A path that must stay inside the folder it is relative to: not absolute, no ``..``."""
+    check_text(value, what=what, error=error, hint=hint)
+    path = PurePosixPath(value)
+    if not value or path.is_absolute() or "\\" in value or ".." in path.parts:
+        raise error(f"{what} leaves its folder: {value!r:.80}", hint=hint)
+    return path
+
+
+def contained(root: Path, candidate: Path) -> bool:
+    """Whether ``candidate``, with every symbolic link resolved, lies inside ``root`` (resolved).
+
+    The final component is resolved too: a link inside ``root`` that points outside is outside.
+    """
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(candidate)
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
