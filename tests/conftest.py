@@ -29,7 +29,9 @@ from condauv.pypi.simple import cached_wheel, fetch_wheel
 from tests.helpers.wheels import write_wheel
 
 ROOT = Path(__file__).resolve().parents[1]
-NUMPY = ">=2,<3"
+#: pinned: expectations (e.g. ``numpy==2.4.6`` in adopt tests) follow this exact version.
+NUMPY_VERSION = "2.4.6"
+NUMPY = f"=={NUMPY_VERSION}"
 
 #: the sources whose change invalidates a cached channel.
 _BUILDER_SOURCES = (
@@ -73,7 +75,7 @@ def persistent_cache() -> Path:
 
 
 def numpy_wheel() -> Path:
-    """numpy's newest 2.x wheel for this interpreter: from the test cache, else from PyPI."""
+    """numpy's pinned wheel for this interpreter: from the test cache, else from PyPI."""
     wheels = persistent_cache() / "wheels"
     python = (sys.version_info.major, sys.version_info.minor)
     subdir = current_subdir()
@@ -104,10 +106,10 @@ def populate_test_channel(folder: Path, numpy: Path) -> None:
     )
     build_package(
         name="numpy",
-        version="2.4.6",
+        version=NUMPY_VERSION,
         output_dir=folder,
         subdir="osx-arm64",
-        files={"lib/python3.11/site-packages/numpy-2.4.6.dist-info/INSTALLER": b"conda\n"},
+        files={f"lib/python3.11/site-packages/numpy-{NUMPY_VERSION}.dist-info/INSTALLER": b"conda\n"},
         depends=["python >=3.11,<3.12.0a0"],
     )
     for name, version, depends in TINY_PACKAGES:

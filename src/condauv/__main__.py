@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -21,8 +22,14 @@ def entrypoint() -> None:
     PyGILState_Release abort, seen in about one run in five), turning a finished command
     into exit code 134/139. Everything condauv writes is complete before this point."""
     code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        from condauv.cli.app import stdout_closed
+
+        code = stdout_closed()
+    with contextlib.suppress(OSError):  # nobody is left to read it
+        sys.stderr.flush()
     os._exit(code)
 
 

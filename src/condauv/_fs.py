@@ -1,15 +1,36 @@
-"""Writes that never leave a half-written file behind, and a project-wide lock."""
+"""Writes that never leave a half-written file behind, locks between processes, and temporary
+folders that a killed process does not leave behind for good."""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import os
+import re
+import shutil
+import socket
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-__all__ = ["atomic_write_many", "atomic_write_text", "exclusive_lock"]
+__all__ = [
+    "atomic_write_many",
+    "atomic_write_text",
+    "exclusive_lock",
+    "holds_lock",
+    "remove_stale_temp_dirs",
+    "remove_stale_temp_files",
+    "report_waits",
+    "scratch_dir",
+]
+
+#: Called with a line saying whom a process waits for, when a lock is held by another process.
+WaitReporter = Callable[[str], None]
+_wait_reporter: WaitReporter | None = None
+#: Locks this process holds, with their depth: a nested ``exclusive_lock`` on one path is free
+#: (``add`` locks, then syncs, under one project lock; a second flock would wait on itself).
+_held: dict[Path, int] = {}
 
 
 def _write_temp(path: Path, text: str, *, durable: bool = True) -> Path:
@@ -51,13 +72,155 @@ def atomic_write_many(files: Sequence[tuple[Path, str]]) -> None:
         temp.replace(path)
 
 
+def report_waits(reporter: WaitReporter | None) -> None:
+    """Where a process that must wait for another's lock says so (the CLI prints it on stderr)."""
+    global _wait_reporter  # noqa: PLW0603 - one process-wide sink, set once by the CLI
+    _wait_reporter = reporter
+
+
+def holds_lock(path: Path) -> bool:
+    """Whether this process holds the lock on ``path`` already."""
+    return _held.get(path.absolute(), 0) > 0
+
+
 @contextlib.contextmanager
-def exclusive_lock(path: Path) -> Iterator[None]:
-    """Hold an advisory lock on ``path`` so that two condauv processes never sync one prefix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+def exclusive_lock(
+    path: Path, *, holder: str | None = None, what: str = "the lock", note: Path | None = None
+) -> Iterator[None]:
+    """Hold an advisory lock on ``path`` (a file, created if missing, or a folder), re-entrant
+    within this process. The kernel drops it when its holder dies, even by SIGKILL.
+
+    ``holder`` (who holds it: pid and command) is written into ``note`` (default: the locked
+    file itself) while the lock is held, so that a process that has to wait can say whom it
+    waits for (through :func:`report_waits`). A folder is locked without writing into it.
+    """
+    key = path.absolute()
+    if _held.get(key, 0) > 0:
+        _held[key] += 1
         try:
             yield
         finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            _held[key] -= 1
+        return
+    if path.is_dir():
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        note = note or path
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if _wait_reporter is not None:
+                who = _read_note(note) or "another condauv process"
+                _wait_reporter(f"waiting for {what} ({path}), held by {who}")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        _held[key] = 1
+        try:
+            if holder is not None and note is not None:
+                _write_note(note, holder + "\n")
+            yield
+        finally:
+            _held.pop(key, None)
+            if holder is not None and note is not None:
+                _write_note(note, "")
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _read_note(note: Path | None) -> str:
+    if note is None:
+        return ""
+    try:
+        with note.open(encoding="utf-8", errors="replace") as handle:
+            return _one_line(handle.read(200))
+    except OSError:
+        return ""
+
+
+def _write_note(note: Path, text: str) -> None:
+    """In place (never replaced: a locked file must keep its inode); a note that cannot be
+    written only costs the waiting process the holder's name."""
+    with contextlib.suppress(OSError):
+        note.parent.mkdir(parents=True, exist_ok=True)
+        with note.open("a+", encoding="utf-8") as handle:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(text)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:160]
+
+
+# -- temporary files and folders ---------------------------------------------------------------
+
+_HOST = re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname())[:64] or "host"
+
+
+def _temp_root() -> Path:
+    from condauv import paths
+
+    return paths.cache_dir() / "tmp"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def _process_temp_dir() -> Path:
+    """This process's folder under condauv's cache (``tmp/<host>-<pid>``): a killed process's
+    folder is found and removed by the next command (see :func:`remove_stale_temp_dirs`)."""
+    folder = _temp_root() / f"{_HOST}-{os.getpid()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@contextlib.contextmanager
+def scratch_dir(prefix: str) -> Iterator[Path]:
+    """A temporary folder condauv owns (not in ``/tmp``), removed afterwards; after a kill, by the
+    next writing command."""
+    parent = _process_temp_dir()
+    try:
+        with tempfile.TemporaryDirectory(prefix=prefix, dir=parent) as tmp:
+            yield Path(tmp)
+    finally:
+        with contextlib.suppress(OSError):  # still in use by an outer scratch folder: kept
+            parent.rmdir()
+
+
+def remove_stale_temp_dirs() -> list[Path]:
+    """Remove the temporary folders of condauv processes of this host that are gone."""
+    root = _temp_root()
+    removed = []
+    try:
+        entries = list(root.iterdir())
+    except OSError:
+        return []
+    for entry in entries:
+        host, _, pid = entry.name.rpartition("-")
+        if host != _HOST or not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
+def remove_stale_temp_files(paths: Sequence[Path]) -> list[Path]:
+    """Remove the temporary files a killed writer of ``paths`` left beside them
+    (``.<name>.*.tmp``). Call it only while holding the lock every writer of ``paths`` holds."""
+    removed = []
+    for path in paths:
+        with contextlib.suppress(OSError):
+            for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+                stale.unlink(missing_ok=True)
+                removed.append(stale)
+    return removed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shlex
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -12,11 +13,12 @@ from pathlib import Path
 
 from condauv.errors import ProcessError
 
-__all__ = ["Completed", "run"]
+__all__ = ["Completed", "mask", "run"]
 
 log = logging.getLogger("condauv.process")
 
-_SECRET_FLAGS = ("--index-url", "--extra-index-url", "--find-links", "-i")
+#: The user info of a URL (``scheme://user:token@``): up to the first ``@`` before the host ends.
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^\s/@?#'\"<>]+@")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,17 +32,15 @@ class Completed:
     timed_out: bool = False  # killed after ``timeout`` seconds (only seen with ``check=False``)
 
 
-def _mask(argument: str) -> str:
-    """Hide credentials in URLs (``https://user:token@host``) before a command is logged."""
-    if "://" in argument and "@" in argument.split("://", 1)[1].split("/", 1)[0]:
-        scheme, rest = argument.split("://", 1)
-        return f"{scheme}://****@{rest.split('@', 1)[1]}"
-    return argument
+def mask(text: str) -> str:
+    """``text`` with the credentials of every URL in it hidden (``https://****@host``): for
+    commands, program output and messages, which may quote an index URL."""
+    return _USERINFO.sub(r"\g<scheme>****@", text) if "@" in text else text
 
 
 def describe(command: Sequence[str | os.PathLike[str]]) -> str:
     """A command as a person would type it, with secrets masked."""
-    return shlex.join(_mask(os.fspath(part)) for part in command)
+    return shlex.join(mask(os.fspath(part)) for part in command)
 
 
 def run(
@@ -89,14 +89,14 @@ def run(
         ) from exc
     completed = Completed(argv, proc.returncode, proc.stdout, proc.stderr)
     if proc.stderr:
-        log.debug("stderr of %s:\n%s", Path(argv[0]).name, proc.stderr.rstrip())
+        log.debug("stderr of %s:\n%s", Path(argv[0]).name, mask(proc.stderr.rstrip()))
     if check and proc.returncode != 0:
         raise ProcessError(
-            f"{what} failed (exit {proc.returncode}): {last_line(proc.stderr or proc.stdout)}",
+            f"{what} failed (exit {proc.returncode}): {mask(last_line(proc.stderr or proc.stdout))}",
             command=argv,
             returncode=proc.returncode,
-            stdout=proc.stdout,
-            stderr=proc.stderr,
+            stdout=mask(proc.stdout),
+            stderr=mask(proc.stderr),
             hint=hint or "add -v to see the full command and its output",
         )
     return completed

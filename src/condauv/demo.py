@@ -13,7 +13,7 @@ from pathlib import Path
 from condauv import _fs, _process
 from condauv.errors import UserError
 from condauv.manifest.model import MANIFEST_NAME, load_manifest
-from condauv.project import Project
+from condauv.project import Project, project_lock
 from condauv.sync.apply import SyncReport, sync
 
 __all__ = ["DemoResult", "run_demo"]
@@ -59,9 +59,10 @@ def run_demo(folder: Path, *, refresh: bool = False) -> DemoResult:
     if folder.exists() and not manifest.exists() and any(folder.iterdir()):
         raise UserError(f"{folder} is not empty", hint="give an empty or new folder: condauv demo DIR")
     channel = demo_channel(refresh=refresh)
-    _fs.atomic_write_text(manifest, demo_manifest(channel))
-    project = Project.load(manifest)
-    report = sync(project)
+    with project_lock(manifest):
+        _fs.atomic_write_text(manifest, demo_manifest(channel))
+        project = Project.load(manifest)
+        report = sync(project)
     python = project.prefix / "bin" / "python"
     check = _process.run(
         [

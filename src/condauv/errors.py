@@ -8,6 +8,7 @@ is a failure of the world (network, disk, a tool that crashed) and exits with 1.
 from __future__ import annotations
 
 __all__ = [
+    "ArchiveError",
     "CondauvError",
     "ConflictError",
     "LockfileError",
@@ -48,6 +49,10 @@ class LockfileError(UserError):
 
 class SolveError(UserError):
     """The conda side cannot be solved: unknown package, unknown channel, clashing specs."""
+
+
+class ArchiveError(UserError):
+    """A package archive that does not match its lock entry, or that would write outside the prefix."""
 
 
 class ConflictError(UserError):

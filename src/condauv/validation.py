@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from condauv.errors import UserError
 
@@ -23,11 +23,13 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_INPUT_BYTES",
     "check_depth",
+    "check_strings",
     "check_text",
     "conda_name",
     "contained",
     "is_conda_name",
     "is_pypi_name",
+    "is_pypi_version",
     "is_sha256",
     "load_toml",
     "pypi_name",
@@ -35,6 +37,7 @@ __all__ = [
     "relative_path",
     "sha256",
     "url",
+    "url_within",
 ]
 
 #: The deepest nesting of tables and arrays any condauv input needs (real files use 3-4).
@@ -43,21 +46,25 @@ MAX_DEPTH = 32
 MAX_INPUT_BYTES = 256 * 1024 * 1024
 
 _PYPI_NAME = re.compile(r"^(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$")
+_PYPI_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.!+_-]*$")
 _CONDA_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def read_text(path: Path, *, what: str, error: type[UserError], hint: str) -> str:
-    """A file's text: strict UTF-8, no NUL bytes, bounded size; any failure is ``error``."""
+def read_text(
+    path: Path, *, what: str, error: type[UserError], hint: str, limit: int = MAX_INPUT_BYTES
+) -> str:
+    """A file's text: strict UTF-8, no NUL bytes, at most ``limit`` bytes; any failure is ``error``."""
     check_text(str(path), what=f"the path of {what}", error=error, hint=hint)
     try:
         with path.open("rb") as handle:
-            data = handle.read(MAX_INPUT_BYTES + 1)
+            data = handle.read(limit + 1)
     except OSError as exc:
         raise error(f"cannot read {what} ({path}): {exc.strerror or exc}", hint=hint) from None
-    if len(data) > MAX_INPUT_BYTES:
-        raise error(f"{what} ({path}) is larger than {MAX_INPUT_BYTES >> 20} MiB", hint=hint)
+    if len(data) > limit:
+        raise error(f"{what} ({path}) is larger than {limit / 2**20:g} MiB", hint=hint)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -94,6 +101,23 @@ def check_depth(data: Any, *, what: str, error: type[UserError], hint: str, limi
             stack.extend((child, depth + 1) for child in value)
 
 
+def check_strings(data: Any, *, what: str, error: type[UserError], hint: str) -> None:
+    """Refuse a control character (NUL included) in any key or string of a parsed document,
+    naming its field (``environment.channels[0]``); walked without recursion."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, str):
+            check_text(value, what=f"{what}: {where or 'the document'}", error=error, hint=hint)
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                field = f"{where}.{key}" if where else str(key)
+                check_text(str(key), what=f"{what}: the key {field!r}", error=error, hint=hint)
+                stack.append((child, field))
+        elif isinstance(value, list):
+            stack.extend((child, f"{where}[{index}]") for index, child in enumerate(value))
+
+
 def check_text(value: str, *, what: str, error: type[UserError], hint: str) -> str:
     """A string that becomes a path, an argument or a file name: no NUL or control characters."""
     if _CONTROL.search(value):
@@ -110,6 +134,19 @@ def pypi_name(value: str, *, what: str, error: type[UserError], hint: str) -> st
     if not isinstance(value, str) or not is_pypi_name(value):
         raise error(f"{what} is not a valid PyPI name: {value!r:.80}", hint=hint)
     return value
+
+
+def is_pypi_version(value: str) -> bool:
+    """A PEP 440 version as written in a lock or file name: no spaces or other padding."""
+    from packaging.version import InvalidVersion, Version
+
+    if not isinstance(value, str) or not _PYPI_VERSION.match(value):
+        return False
+    try:
+        Version(value)
+    except InvalidVersion:
+        return False
+    return True
 
 
 def is_conda_name(value: str) -> bool:
@@ -143,6 +180,8 @@ def url(value: str, *, schemes: Iterable[str], what: str, error: type[UserError]
         _ = parts.port
     except ValueError:
         raise error(f"{what} is not a URL: {value!r:.80}", hint=hint) from None
+    if not parts.scheme:
+        raise error(f"{what} is not a URL: {value!r:.80}", hint=hint)
     if parts.scheme not in allowed:
         raise error(
             f"{what} has the scheme {parts.scheme or 'none'!r}; allowed: {', '.join(allowed)}", hint=hint
@@ -152,6 +191,32 @@ def url(value: str, *, schemes: Iterable[str], what: str, error: type[UserError]
     if parts.username or parts.password:
         raise error(f"{what} holds credentials; they never belong in a lock or a record", hint=hint)
     return value
+
+
+def url_within(candidate: str, base: str) -> bool:
+    """Whether URL ``candidate`` is ``base`` or lies under it: the same scheme, host and port, and
+    a path inside base's, compared percent-decoded. ``file:`` paths are compared with every link
+    resolved; for other schemes a ``.`` or ``..`` segment never passes."""
+    try:
+        got, want = urlsplit(candidate), urlsplit(base)
+        scheme = want.scheme.lower()
+        ports = [(parts.port or _DEFAULT_PORTS.get(scheme)) for parts in (got, want)]
+    except ValueError:
+        return False
+    if got.scheme.lower() != scheme:
+        return False
+    if scheme == "file":
+        if {got.netloc, want.netloc} - {"", "localhost"}:
+            return False
+        return contained(Path(unquote(want.path)), Path(unquote(got.path)))
+    if got.hostname is None or got.hostname != want.hostname or ports[0] != ports[1]:
+        return False
+    segments = unquote(got.path).split("/")
+    if "." in segments or ".." in segments:
+        return False
+    root = unquote(want.path).rstrip("/")
+    path = "/".join(segments)
+    return path.rstrip("/") == root or path.startswith(root + "/")
 
 
 def relative_path(value: str, *, what: str, error: type[UserError], hint: str) -> PurePosixPath:

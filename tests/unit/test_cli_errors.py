@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -109,3 +112,105 @@ def test_public_api_is_lazy_and_complete() -> None:
     from condauv.sync import lock, sync
 
     assert callable(lock) and callable(sync)
+
+
+def test_bare_condauv_prints_the_help(cli: CLI, tmp_path: Path) -> None:
+    result = cli(cwd=tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("usage: condauv"), result.stderr
+    assert "Traceback" not in result.stderr and "unexpected" not in result.stderr
+
+
+def _managed_prefix(cli: CLI, tmp_path: Path) -> Path:
+    assert cli("init", cwd=tmp_path).exit_code == 0
+    prefix = tmp_path / "env"
+    (prefix / "conda-meta").mkdir(parents=True)
+    return prefix
+
+
+@pytest.mark.parametrize("status", [0, 1, 5, 126, 127, 128])
+def test_run_passes_the_commands_own_exit_status(cli: CLI, tmp_path: Path, status: int) -> None:
+    prefix = _managed_prefix(cli, tmp_path)
+    result = cli("run", "--no-sync", "--prefix", prefix, "--", "sh", "-c", f"exit {status}", cwd=tmp_path)
+    assert result.exit_code == status, result.stderr
+    assert "not found" not in result.stderr
+
+
+def test_run_says_not_found_before_running(cli: CLI, tmp_path: Path) -> None:
+    prefix = _managed_prefix(cli, tmp_path)
+    result = cli("run", "--no-sync", "--prefix", prefix, "--", "condauv-no-such-command", cwd=tmp_path)
+    _assert_user_error(result, "command not found in the environment: condauv-no-such-command")
+    missing = tmp_path / "missing-script"
+    result = cli("run", "--no-sync", "--prefix", prefix, "--", missing, cwd=tmp_path)
+    _assert_user_error(result, f"command not found in the environment: {missing}")
+
+
+def test_a_closed_stdout_ends_quietly(tmp_path: Path) -> None:
+    """`condauv list --json | head -1`: the reader leaves early; no traceback, no "unexpected"."""
+    (tmp_path / "env" / "conda-meta").mkdir(parents=True)
+    read, write = os.pipe()
+    os.close(read)  # every write to ``write`` now fails with EPIPE
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "condauv", "list", "--json", "--prefix", "env"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert done.stderr == ""
+    assert done.returncode == 128 + signal.SIGPIPE
+
+
+_DEEP = b"[" * 5000 + b"]" * 5000
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"[environment]\nname = " + _DEEP + b"\n", "nests tables or arrays"),
+        (
+            b"[dependencies]\nnumpy = " + b"{ a = " * 5000 + b"1" + b" }" * 5000 + b"\n",
+            "nests tables or arrays",
+        ),
+        (b'[environment]\nprefix = "env\\u0000x"\n', "environment.prefix holds a control character"),
+        (
+            b'[pypi-options]\nfind-links = ["w\\u0000x"]\n',
+            "pypi-options.find-links[0] holds a control character",
+        ),
+        (
+            b'[environment]\nchannels = ["file:///c\\u0000x"]\n',
+            "environment.channels[0] holds a control character",
+        ),
+        (b'[environment]\nname = "caf\xe9"\n', "is not UTF-8 text: bad byte at line 2"),
+        (b"[environment]\nname = 'a'\x00\n", "holds a NUL byte at line 2"),
+    ],
+)
+@pytest.mark.parametrize("command", [["sync"], ["lock", "--offline"], ["add", "--no-sync", "six"], ["list"]])
+def test_a_hostile_manifest_is_one_error_fast(
+    cli: CLI, tmp_path: Path, content: bytes, fragment: str, command: list[str]
+) -> None:
+    (tmp_path / "condauv.toml").write_bytes(content)
+    before = _files(tmp_path)
+    started = time.monotonic()
+    _assert_user_error(cli(*command, cwd=tmp_path), fragment)
+    assert time.monotonic() - started < 2
+    assert _files(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sync", "--manifest", "condauv\x00.toml"],
+        ["list", "--prefix", "env\x00x"],
+        ["init", "--from", "environment\x00.yml"],
+        ["adopt", "env\x00x"],
+        ["sync", "--prefix", "env\nx"],
+    ],
+)
+def test_a_control_character_in_a_path_argument(cli: CLI, tmp_path: Path, args: list[str]) -> None:
+    _assert_user_error(cli(*args, cwd=tmp_path), "holds a control character")
+    assert _files(tmp_path) == {}

@@ -208,3 +208,68 @@ def test_metadata_folder_names(folder: str, expected: tuple[str, str] | None) ->
     from condauv.pypi.site import split_metadata_folder
 
     assert split_metadata_folder(folder) == expected
+
+
+#: A prefix made by real conda 26.7.1 (``conda create python=3.11 numpy six``): its conda-meta.
+CONDA_26 = Path(__file__).resolve().parents[1] / "data" / "conda-26.7.1" / "conda-meta"
+
+
+def _six() -> dict[str, Any]:
+    raw: dict[str, Any] = json.loads((CONDA_26 / "six-1.17.0-pyh_0.json").read_text(encoding="utf-8"))
+    return raw
+
+
+def test_a_noarch_python_record_written_by_real_conda() -> None:
+    """conda keeps package paths (``site-packages/six.py``) in ``paths_data``: the files are where
+    ``files`` says, in the prefix."""
+    raw = _six()
+    record = CondaRecord.from_json(raw, CONDA_26 / "six-1.17.0-pyh_0.json")
+    assert record.noarch == "python"
+    assert record.paths == tuple(raw["files"])
+    by_path = {f.path: f for f in record.files}
+    six = by_path[f"{SITE}/six.py"]
+    assert six.sha256 == "c51c91f703d3d4b3696c923cb5fec213e05e75d9215393befac7f2fa6a3904df"
+    assert not six.presence_only
+    assert record.provided_distributions() == {"six": "1.17.0"}
+    assert record.requested_specs == ("six",)
+
+
+def test_a_binary_record_written_by_real_conda() -> None:
+    raw = json.loads((CONDA_26 / "numpy-2.4.6-py311_0.excerpt.json").read_text(encoding="utf-8"))
+    record = CondaRecord.from_json(raw, CONDA_26 / "numpy-2.4.6-py311_0.json")
+    assert record.paths == tuple(raw["files"])
+    assert record.requested_specs == ("numpy",)
+
+
+@pytest.mark.parametrize(
+    ("files", "site"),
+    [
+        (None, SITE),  # no `files` list: the prefix's python says where site-packages is
+        ([], SITE),
+        ([f"{SITE}/six.py"], SITE),  # a shorter list still names the folder
+        (["lib/python3.12/site-packages/six.py"], "lib/python3.12/site-packages"),  # the record wins
+    ],
+)
+def test_noarch_python_package_paths_without_a_full_files_list(
+    tmp_path: Path, files: list[str] | None, site: str
+) -> None:
+    raw = _six()
+    if files is None:
+        del raw["files"]
+    else:
+        raw["files"] = files
+    raw["paths_data"]["paths"].append(
+        {"_path": "python-scripts/six-tool", "path_type": "hardlink", "sha256": "4" * 64, "size_in_bytes": 3}
+    )
+    _write(tmp_path, "six-1.17.0-pyh_0.json", raw)
+    _write(tmp_path, "python-3.11.7-h_0.json", {"name": "python", "version": "3.11.7", "build": "h_0"})
+    six = next(r for r in read_records(tmp_path) if r.name == "six")
+    assert f"{site}/six.py" in six.paths
+    assert "bin/six-tool" in six.paths
+    assert not any(p.startswith(("site-packages/", "python-scripts/")) for p in six.paths)
+
+
+def test_a_rattler_noarch_record_keeps_its_prefix_paths() -> None:
+    raw = {**RATTLER, "noarch": "python", "files": []}
+    record = CondaRecord.from_json(raw, Path("numpy-2.0-py311_0.json"))
+    assert record.paths == CondaRecord.from_json(RATTLER, Path("numpy-2.0-py311_0.json")).paths

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -281,3 +284,31 @@ def test_blas_findings() -> None:
     assert [f.level for f in blas_findings(none, None)] == ["warn"]
     broken = {"numpy": None, "errors": ["numpy: ImportError: libgfortran.so.5"], "libraries": []}
     assert blas_findings(broken, None) == [Finding("fail", "numpy: ImportError: libgfortran.so.5")]
+
+
+def test_a_vanished_scratch_folder_is_named_not_python(tmp_path: Path) -> None:
+    """The probe's working folder (doctor's temp folder) is gone: say so, not "install python"."""
+    result = probes.run_probe(
+        Path(sys.executable),
+        "print(1)",
+        env=dict(os.environ),
+        cwd=tmp_path / "gone",
+        timeout=30,
+        what="probe",
+    )
+    assert result.error is not None
+    assert f"the folder to run in, {tmp_path / 'gone'}, does not exist" in result.error
+    assert "cannot run" not in result.error
+
+
+def test_no_usable_temp_folder_is_one_error(
+    cli: CLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "env" / "conda-meta").mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-tmp"))
+    result = cli("doctor", "--prefix", tmp_path / "env", cwd=tmp_path)
+    assert result.exit_code == 2, result
+    assert result.stderr.startswith(f"error: no usable temporary folder: {tmp_path / 'no-such-tmp'}"), (
+        result.stderr
+    )
+    assert "hint: set TMPDIR" in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import tomllib
 from pathlib import Path
 
@@ -150,18 +151,19 @@ def test_yaml_subset() -> None:
 @pytest.mark.parametrize(
     ("text", "line", "fragment"),
     [
-        ("name: x\ndependencies:\n  - numpy\n  scipy\n", 4, 'expected "- item" in the dependencies list'),
-        ("dependencies:\n\t- numpy\n", 2, "tabs"),
-        ("name: &a x\n", 1, "anchors"),
-        ("name: |\n  x\n", 1, "block scalars"),
-        ("name: x\n  y\n", 2, "multi-line"),
-        ("name: x\nname: y\n", 2, "duplicate key 'name'"),
-        ('name: "x\n', 1, "must end on the same line"),
-        ("channels: [a, b\n", 1, "closed with ]"),
+        ("name: x\ndependencies:\n  - numpy\n  scipy\n", 4, "could not find expected ':'"),
+        ("dependencies:\n\t- numpy\n", 2, "found character '\\t' that cannot start any token"),
+        ("name: x\n  y: z\n", 2, "mapping values are not allowed here"),
+        ("name: x\nname: y\n", 2, "duplicate key 'name' (first on line 1)"),
+        ('name: "x\n', 1, "while scanning a quoted scalar found unexpected end of stream"),
+        ("channels: [a, b\n", 1, "while parsing a flow sequence"),
         ("name: x\n---\nname: y\n", 2, "one YAML document"),
-        ("dependencies:\n  - a\n     - b\n", 3, "unexpected indentation"),
-        ("name: {a: b}\n", 1, "flow mappings"),
-        ("just text\n", 1, 'expected "key: value" or "- item"'),
+        ("dependencies:\n  - a\n - b\n", 3, "expected <block end>"),
+        ("name: *nowhere\n", 1, "the alias *nowhere names no anchor defined before it"),
+        ("name: !python/object x\n", 1, "the tag '!python/object' is not supported"),
+        ("? [a, b]\n: c\n", 1, "a key must be a single value"),
+        ('name: "a\\x01b"\n', 1, "a value holds a control character"),
+        ("channels: " + "[" * 40 + "]" * 40 + "\n", 1, "nested more than 32 levels deep"),
     ],
 )
 def test_yaml_errors_name_file_and_line(text: str, line: int, fragment: str) -> None:
@@ -282,3 +284,109 @@ def test_explicit_arguments_win_over_the_import(tmp_path: Path) -> None:
     path = init(tmp_path, imported=import_file(env), name="b", python="3.12.*", channels=["conda-forge"])
     environment = parse_manifest(path.read_text(), path).environment
     assert (environment.name, environment.python, environment.channels) == ("b", "3.12.*", ("conda-forge",))
+
+
+def test_real_yaml_anchors_block_scalars_and_multi_line_values(tmp_path: Path) -> None:
+    """What real environment.yml files use and the old hand-written reader refused."""
+    text = (
+        "name: demo\n"
+        "x-common: &common\n"
+        "  - numpy=1.26\n"
+        "  - scipy\n"
+        "channels: &chans [conda-forge]\n"
+        "dependencies:\n"
+        "  - python=3.10\n"
+        "  - &tq tqdm >=4\n"
+        "  - >-\n"
+        "    pandas\n"
+        "    >=2\n"
+        "  - pip:\n"
+        "      - |\n"
+        "        requests>=2\n"
+        "      - 'click\n"
+        "        ==8.1.7'\n"
+        "defaults: &defaults\n  prefix: /opt/env\n"
+        "variables:\n  <<: *defaults\n  KEEP: '3.10'\n"
+    )
+    imported = import_file(_write(tmp_path, "environment.yml", text), platforms=["linux-64"])
+    assert imported.python == "3.10.*"  # conda's `=3.10`, from a string, never the float 3.1
+    assert _tables(imported) == {
+        "conda-dependencies": {"tqdm": ">=4", "pandas": ">=2"},
+        "pypi-dependencies": {"requests": ">=2", "click": "==8.1.7"},
+    }
+    notes = {note.line: note.text for note in imported.notes}
+    assert notes[2] == "x-common: [numpy=1.26, scipy]"
+    assert notes[19] == "variables: {KEEP: 3.10, prefix: /opt/env}"
+
+
+def test_yaml_aliases_and_merge_keys_keep_lines() -> None:
+    document = parse_yaml("a: &x\n  k: v\nb:\n  <<: *x\n  k2: w\nc: *x\nd: !!str 3.10\ne: ~\n", "e.yml")
+    assert isinstance(document, Mapping)
+    b, c, d, e = (document.get(k) for k in "bcde")
+    assert b is not None and b[1] == Mapping(
+        ((Scalar("k2", 5), Scalar("w", 5)), (Scalar("k", 2), Scalar("v", 2))), 4
+    )
+    assert c is not None and c[1] == Mapping(((Scalar("k", 2), Scalar("v", 2)),), 1)  # where &x is
+    assert d is not None and d[1] == Scalar("3.10", 7)
+    assert e is not None and e[1] == Scalar(None, 8)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("dependencies: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than 32 levels deep"),
+        ("dependencies:\n" + "".join(" " * i + "- \n" for i in range(1, 1500)), "nested more than 32 levels"),
+        ("".join(" " * i + "a:\n" for i in range(1500)), "nested more than 32 levels deep"),
+        (
+            "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]\n" for i in range(8)
+            ),
+            "expands to more than 100000 values",
+        ),
+    ],
+    ids=["flow", "block-sequence", "block-mapping", "billion-laughs"],
+)
+def test_deep_or_exploding_yaml_is_refused_fast(tmp_path: Path, text: str, fragment: str) -> None:
+    path = _write(tmp_path, "environment.yml", text)
+    started = time.monotonic()
+    with pytest.raises(UserError) as caught:
+        import_file(path)
+    assert time.monotonic() - started < 2
+    assert caught.value.message.startswith("environment.yml:"), caught.value.message
+    assert fragment in caught.value.message and caught.value.hint
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "fragment"),
+    [
+        ("environment.yml", b"name: caf\xe9\n", "is not UTF-8 text: bad byte at line 1"),
+        ("requirements.txt", b"numpy\nsix\xff\n", "is not UTF-8 text: bad byte at line 2"),
+        ("requirements.txt", b"numpy\x00\n", "holds a NUL byte at line 1"),
+        ("environment.yml", b'dependencies:\n  - "nu\\0mpy"\n', "environment.yml:2: a value holds a control"),
+        ("environment.yml", b"name: x\n" + b"#" * (3 * 2**20), "is larger than 2 MiB"),
+    ],
+)
+def test_undecodable_or_binary_input(tmp_path: Path, name: str, content: bytes, fragment: str) -> None:
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(UserError) as caught:
+        import_file(tmp_path / name)
+    assert fragment in caught.value.message and caught.value.hint
+
+
+def test_requirement_line_with_huge_runs_of_spaces_is_fast(tmp_path: Path) -> None:
+    path = _write(tmp_path, "requirements.txt", " " * 40_000 + "numpy  # c\nsix" + " " * 40_000 + "\n")
+    started = time.monotonic()
+    imported = import_file(path)
+    assert time.monotonic() - started < 1
+    assert _tables(imported) == {"pypi-dependencies": {"numpy": "*", "six": "*"}}
+    _write(tmp_path, "bad.txt", "numpy" + " " * 40_000 + "x\n")
+    with pytest.raises(UserError) as caught:
+        import_file(tmp_path / "bad.txt")
+    assert time.monotonic() - started < 2
+    assert len(caught.value.message) < 400
+
+
+def test_include_with_an_impossible_name_is_a_note(tmp_path: Path) -> None:
+    imported = import_file(_write(tmp_path, "requirements.txt", "-r " + "x" * 5000 + "\nsix\n"))
+    assert [n.reason for n in imported.notes] == ["not read: File name too long"]

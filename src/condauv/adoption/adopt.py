@@ -12,9 +12,8 @@ the adopted prefix.
 from __future__ import annotations
 
 import json
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +31,13 @@ from condauv.adoption.evidence import (
     requested_subset,
     unreached_leaves,
 )
-from condauv.conda.channels import DEFAULT_CHANNEL_ALIAS
+from condauv.adoption.manifest import channels, manifest_text
+from condauv.adoption.synced import SyncedCopy, installed_names, read_synced
 from condauv.conda.records import CondaRecord, dist_folders, read_records
 from condauv.errors import UserError
 from condauv.lock.model import LOCK_NAME, CondaPackage, Lock, PypiPackage
 from condauv.lock.reasons import conda_reasons, pypi_dependency_reason, python_reason
+from condauv.manifest.model import Requested
 from condauv.pypi.site import installed_distributions, site_packages
 
 __all__ = ["AdoptOptions", "Adoption", "Note", "adopt"]
@@ -137,11 +138,13 @@ def adopt(prefix: Path, manifest_path: Path, options: AdoptOptions | None = None
             hint="condauv environments get their interpreter from conda; adopt a prefix with python in it",
         )
     subdir = python.subdir
-    conda_asked, conda_evidence = _conda_requested(prefix, records, notes)
+    synced = _synced_copy(prefix, subdir, notes)
+    conda_asked, conda_evidence = _conda_requested(prefix, records, notes, synced)
     dists = _read_distributions(prefix, python.version)
     owners = _conda_owned(records)
-    adoptable = _sort_distributions(dists, owners, notes)
-    pypi_asked, pypi_evidence = _pypi_requested(adoptable, notes)
+    adoptable = _sort_distributions(dists, owners, notes, synced)
+    pypi_asked, pypi_evidence = _pypi_requested(adoptable, notes, synced)
+    copied = _copied_requests(synced, records, dists, notes)
     for name in sorted(set(pypi_asked) & {canonicalize_name(n) for n in conda_asked}):
         notes.append(
             Note("name-clash", name, f"{name} is both a conda and a PyPI package: kept on the conda side")
@@ -149,22 +152,26 @@ def adopt(prefix: Path, manifest_path: Path, options: AdoptOptions | None = None
         del pypi_asked[name]
     if options.in_place:
         _refuse_lossy_in_place(prefix, notes)
-    text = _manifest_text(prefix, python, records, conda_asked, pypi_asked, options)
+    text = manifest_text(prefix, python, records, conda_asked, pypi_asked, options, copied)
     from condauv.manifest.model import parse_manifest
 
     manifest = parse_manifest(text, manifest_path)
-    conda = _conda_packages(records, conda_asked, subdir, manifest.environment.python)
+    conda = _conda_packages(records, conda_asked, subdir, manifest.environment.python, synced)
     pypi = _pypi_packages(
-        adoptable, pypi_asked, owners, python, manifest.pypi_options.uv_args(), options, notes
+        adoptable, pypi_asked, owners, python, manifest.pypi_options.uv_args(), options, notes, synced
     )
     lock = Lock(
         content_hash=manifest.content_hash(),
-        channels=tuple(_channels(records.values())),
+        channels=tuple(channels(records.values())),
         platforms=(subdir,),
         conda=tuple(conda),
         pypi=tuple(pypi),
     )
     _fs.atomic_write_many([(manifest_path, text), (lock_path, lock.to_toml())])
+    if options.in_place:  # the one write into the prefix: condauv manages it from now on
+        from condauv.conda.prefix import mark_managed
+
+        mark_managed(prefix, manifest_path)
     return Adoption(
         prefix=prefix,
         manifest_path=manifest_path,
@@ -238,6 +245,46 @@ def _note_managed(prefix: Path, notes: list[Note]) -> None:
         notes.append(Note("managed", prefix.name, f"condauv already manages this prefix from {manifest}"))
 
 
+_SYNCED_EVIDENCE = "condauv's copy of the manifest and lock it last synced (conda-meta)"
+
+
+def _synced_copy(prefix: Path, platform: str, notes: list[Note]) -> SyncedCopy | None:
+    """The lock and manifest the last ``condauv sync`` left in conda-meta, if they can be used."""
+    synced, why = read_synced(prefix, platform)
+    if why is not None:
+        notes.append(
+            Note(
+                "synced-copy",
+                prefix.name,
+                f"condauv's copy of the manifest and lock in conda-meta {why}: ignored, "
+                "the prefix is read as any other",
+            )
+        )
+    return synced
+
+
+def _copied_requests(
+    synced: SyncedCopy | None,
+    records: Mapping[str, CondaRecord],
+    dists: Sequence[DistInfo],
+    notes: list[Note],
+) -> list[Requested]:
+    """The synced manifest's entries, in their tables, for what is still installed."""
+    if synced is None:
+        return []
+    kept, gone = synced.requested(installed_names(list(records.values()), dists))
+    for entry in gone:
+        notes.append(
+            Note(
+                "not-installed",
+                entry.name,
+                f"{entry.name} is in [{entry.table}] of the manifest condauv last synced, "
+                "but not installed: left out",
+            )
+        )
+    return kept
+
+
 def _read_records(prefix: Path, notes: list[Note]) -> dict[str, CondaRecord]:
     def unreadable(file: Path, exc: Exception) -> None:
         notes.append(Note("unreadable-record", file.name, f"conda-meta/{file.name} cannot be read: {exc}"))
@@ -259,17 +306,25 @@ def _read_records(prefix: Path, notes: list[Note]) -> dict[str, CondaRecord]:
 
 
 def _conda_requested(
-    prefix: Path, records: Mapping[str, CondaRecord], notes: list[Note]
+    prefix: Path, records: Mapping[str, CondaRecord], notes: list[Note], synced: SyncedCopy | None
 ) -> tuple[dict[str, str], str]:
-    """name -> spec asked for: from history, else the records' requested specs, else the leaves."""
+    """name -> spec asked for: from condauv's synced copy, else history, else the records'
+    requested specs, else the leaves."""
     history_file = prefix / "conda-meta" / "history"
     history = (
         parse_history(history_file.read_text(encoding="utf-8", errors="replace"))
-        if history_file.is_file()
+        if history_file.is_file() and synced is None
         else {}
     )
     asked: dict[str, str]
-    if history:
+    if synced is not None:
+        asked = {
+            p.name: "" if p.requested == "*" else str(p.requested)
+            for p in synced.lock.conda_for(synced.platform)
+            if p.requested is not None and p.name in records
+        }
+        evidence = _SYNCED_EVIDENCE
+    elif history:
         asked = {name: spec for name, spec in history.items() if name in records}
         evidence = "conda-meta/history"
     elif any(r.requested_specs for r in records.values()):
@@ -324,7 +379,10 @@ _UNREPRODUCED = {
 
 
 def _sort_distributions(
-    dists: Sequence[DistInfo], owners: Mapping[str, tuple[str, str, str]], notes: list[Note]
+    dists: Sequence[DistInfo],
+    owners: Mapping[str, tuple[str, str, str]],
+    notes: list[Note],
+    synced: SyncedCopy | None = None,
 ) -> list[DistInfo]:
     """The distributions uv put there from an index or a URL; a note for each other non-conda one."""
     conda_names = {name: label for name, _, label in owners.values()}
@@ -339,7 +397,7 @@ def _sort_distributions(
             continue
         if origin in ("index", "archive-url"):
             adoptable.append(dist)
-            if origin == "archive-url":
+            if origin == "archive-url" and (synced is None or synced.pypi_entry(dist) is None):
                 notes.append(
                     Note(
                         "direct-url",
@@ -364,9 +422,14 @@ def _sort_distributions(
     return adoptable
 
 
-def _pypi_requested(adoptable: Sequence[DistInfo], notes: list[Note]) -> tuple[dict[str, str], str]:
+def _pypi_requested(
+    adoptable: Sequence[DistInfo], notes: list[Note], synced: SyncedCopy | None = None
+) -> tuple[dict[str, str], str]:
     graph = {d.name: d.requires for d in adoptable}
     marked = requested_subset([(d.name, d.requested) for d in adoptable])
+    if synced is not None:
+        marked = {p.name for p in synced.lock.pypi_for(synced.platform) if p.requested is not None}
+        marked &= set(graph)
     if marked is None:
         asked = leaves(graph)
         evidence = "leaves of the PyPI dependency graph, from Requires-Dist"
@@ -374,12 +437,11 @@ def _pypi_requested(adoptable: Sequence[DistInfo], notes: list[Note]) -> tuple[d
             evidence += "; uv writes a REQUESTED file for every distribution, so those tell nothing"
     else:
         asked = set(marked)
-        evidence = "REQUESTED files"
+        evidence = _SYNCED_EVIDENCE if synced is not None else "REQUESTED files"
+        why = "is in no entry of condauv's copy" if synced is not None else "has no REQUESTED file"
         for name in sorted(unreached_leaves(graph, marked) - marked):
             asked.add(name)
-            notes.append(
-                Note("kept", name, f"{name} has no REQUESTED file but nothing needs it: kept as requested")
-            )
+            notes.append(Note("kept", name, f"{name} {why} but nothing needs it: kept as requested"))
     versions = {d.name: d.version for d in adoptable}
     return {name: f"=={versions[name]}" for name in sorted(asked)}, evidence
 
@@ -394,94 +456,39 @@ def _refuse_lossy_in_place(prefix: Path, notes: Sequence[Note]) -> None:
         )
 
 
-def _channel_spelling(url: str) -> str:
-    """``https://conda.anaconda.org/conda-forge`` -> ``conda-forge``; other URLs as they are."""
-    if url.startswith(DEFAULT_CHANNEL_ALIAS + "/"):
-        return url.removeprefix(DEFAULT_CHANNEL_ALIAS + "/")
-    return url
-
-
-def _channels(records: Iterable[CondaRecord]) -> list[str]:
-    """Channel base URLs, the one most packages came from first."""
-    urls = [r.channel_url for r in records if r.channel_url]
-    counts = Counter(urls)
-    order = {url: i for i, url in enumerate(dict.fromkeys(urls))}
-    return sorted(counts, key=lambda url: (-counts[url], order[url]))
-
-
-def _manifest_text(
-    prefix: Path,
-    python: CondaRecord,
-    records: Mapping[str, CondaRecord],
-    conda_asked: Mapping[str, str],
-    pypi_asked: Mapping[str, str],
-    options: AdoptOptions,
-) -> str:
-    import tomlkit
-
-    doc = tomlkit.document()
-    doc.add(tomlkit.comment(f"written by `condauv adopt {prefix}`: the requested packages, at their"))
-    doc.add(tomlkit.comment("installed versions; condauv.lock holds every installed package exactly"))
-    env = tomlkit.table()
-    env.add("name", prefix.name)
-    env.add("python", ".".join(python.version.split(".")[:2]) + ".*")
-    env.add("channels", [_channel_spelling(url) for url in _channels(records.values())])
-    env.add("platforms", [python.subdir])
-    if options.in_place:
-        env.add("prefix", str(prefix))
-    doc.add("environment", env)
-    conda = tomlkit.table()
-    for name in sorted(n for n in conda_asked if n != "python"):
-        conda.add(name, f"=={records[name].version}")
-        original = conda_asked[name]
-        if original and original != name:
-            conda[name].comment(f"asked for as {original!r}")
-    doc.add("conda-dependencies", conda)
-    pypi = tomlkit.table()
-    for name, spec in sorted(pypi_asked.items()):
-        pypi.add(name, spec)
-    doc.add("pypi-dependencies", pypi)
-    if options.index_url or options.find_links or options.no_index:
-        pypi_options = tomlkit.table()
-        if options.index_url:
-            pypi_options.add("index-url", options.index_url)
-        if options.find_links:
-            pypi_options.add(
-                "find-links",
-                [
-                    link if "://" in link else str(Path(link).expanduser().resolve())
-                    for link in options.find_links
-                ],
-            )
-        if options.no_index:
-            pypi_options.add("no-index", True)
-        doc.add("pypi-options", pypi_options)
-    return tomlkit.dumps(doc)
-
-
 def _conda_packages(
-    records: Mapping[str, CondaRecord], asked: Mapping[str, str], subdir: str, python_spec: str
+    records: Mapping[str, CondaRecord],
+    asked: Mapping[str, str],
+    subdir: str,
+    python_spec: str,
+    synced: SyncedCopy | None = None,
 ) -> list[CondaPackage]:
     """The lock's conda side: exactly the installed records, with why each one is there.
 
-    The reasons are the ones `condauv lock` gives, so that locking again after adopt changes nothing.
+    The reasons are the ones `condauv lock` gives, so that locking again after adopt changes nothing;
+    a record the synced lock holds keeps that lock's request and reason.
     """
     reasons = conda_reasons(
         {name: record.dependency_names for name, record in records.items()},
         {"python": python_reason(python_spec)}
         | dict.fromkeys((n for n in asked if n != "python"), "listed in [conda-dependencies]"),
     )
-    return [
-        record.to_package(
+    packages = []
+    for record in records.values():
+        if not record.lockable:  # an unlockable record was noted when it was read
+            continue
+        package = record.to_package(
             subdir,
             requested=python_spec
             if record.name == "python"
             else (f"=={record.version}" if record.name in asked else None),
             reason=reasons[record.name],
         )
-        for record in records.values()
-        if record.lockable  # an unlockable record was noted when it was read
-    ]
+        entry = synced.conda_entry(record) if synced is not None and record.name != "python" else None
+        if entry is not None:
+            package = replace(package, requested=entry.requested, reason=entry.reason)
+        packages.append(package)
+    return packages
 
 
 def _pypi_packages(
@@ -492,13 +499,21 @@ def _pypi_packages(
     index_args: Sequence[str],
     options: AdoptOptions,
     notes: list[Note],
+    synced: SyncedCopy | None = None,
 ) -> list[PypiPackage]:
-    """uv resolves the installed versions (around conda's distributions) to a URL and sha256 each."""
+    """uv resolves the installed versions (around conda's distributions) to a URL and sha256 each.
+
+    A distribution installed from the wheel the synced lock names keeps that lock's entry (URL,
+    sha256, request, reason); when every one does, uv is not asked at all.
+    """
     from condauv.pypi.resolve import Owner, resolve
     from condauv.pypi.uv import Uv
 
     if not adoptable:
         return []
+    from_lock = {d.name: e for d in adoptable if synced is not None and (e := synced.pypi_entry(d))}
+    if len(from_lock) == len(adoptable):
+        return [from_lock[d.name] for d in adoptable]
     owned = {
         name: Owner(distribution=name, version=version, package=label)
         for name, version, label in owners.values()
@@ -538,6 +553,10 @@ def _pypi_packages(
                     f"installed {installed[artifact.name]}, locked {artifact.version}",
                 )
             )
+        locked = from_lock.get(artifact.name)
+        if locked is not None and locked.version == artifact.version:
+            packages.append(locked)
+            continue
         packages.append(
             PypiPackage(
                 platform=python.subdir,

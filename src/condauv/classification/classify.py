@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from condauv.classification.evidence import EvidenceScope, collect_evidence
+from condauv.classification.kept import settled_by_lock
 from condauv.classification.policy import Decision, decide
 from condauv.classification.transitive import DependencyView, dependency_view
-from condauv.lock.model import LOCK_NAME, load_lock
+from condauv.conda.channels import channel_url
+from condauv.lock.model import LOCK_NAME, Lock, load_lock
 from condauv.manifest.model import DEFAULT_PYTHON, Manifest, Requested, Table
 from condauv.manifest.specs import parse_user_spec
 from condauv.platforms import current_subdir
@@ -30,6 +32,7 @@ class Classification:
     evidence: PypiEvidence | None = None  # what the package index says, when it was asked
     dependencies: tuple[DependencyView, ...] | None = None  # of a PyPI package, when known
     target: str = ""  # "CPython 3.11 on linux-64": what the transitive view was evaluated for
+    channels: tuple[str, ...] = ()  # the channels consulted (as the manifest names them)
 
     def to_dict(self) -> dict[str, object]:
         d = self.decision
@@ -42,6 +45,9 @@ class Classification:
             "reason": d.reason,
             "trace": list(d.trace),
             "channels-consulted": self.channels_consulted,
+            "channels": list(self.channels),
+            "conda-spelling": {"looked-up": list(d.looked_up), "found": d.found_as} if d.looked_up else None,
+            "kept-from-lock": d.kept,
             "pypi-evidence": self.evidence.to_dict() if self.evidence else None,
         }
         if self.dependencies is not None:
@@ -56,6 +62,8 @@ def _entry(spec: str, manifest: Manifest | None) -> Requested:
     entry = parse_user_spec(spec, "dependencies")
     if manifest is not None:
         listed = next((r for r in manifest.requested if r.key == entry.key), None)
+        if listed is not None and not entry.spec and not entry.extras:
+            return listed  # the bare name of a listed entry: that entry (its decision may be kept)
         if listed is not None:
             table: Table = listed.table
             return Requested(name=entry.name, spec=entry.spec, table=table, extras=entry.extras)
@@ -85,16 +93,37 @@ def classify(specs: Sequence[str], *, manifest: Manifest | None, offline: bool) 
     rules = manifest.classify if manifest else {}
     scope = scope_of(manifest)
     names = manifest.names if manifest else {}
+    lock = load_lock(manifest.root / LOCK_NAME) if manifest else None
+    settled = settled_by_lock(
+        [e for e in entries if _listed(e, manifest)] if manifest else [],
+        lock,
+        channels=[channel_url(c, scope.root) for c in scope.channels],
+        platforms=scope.platforms,
+        rules=rules,
+        names=names,
+    )
+    # names not in the manifest: only the lock's conda side settles them, never a kept decision
+    settled |= settled_by_lock(
+        [e for e in entries if not _listed(e, manifest)],
+        lock,
+        channels=[channel_url(c, scope.root) for c in scope.channels],
+        platforms=scope.platforms,
+        rules=rules,
+        names=names,
+        keep=False,
+    )
+    rest = [e for e in entries if e.key not in settled]
     evidence = collect_evidence(
-        entries, scope, rules=rules, offline=offline, strict=False, with_requires=True, names=names
+        rest, scope, rules=rules, offline=offline, strict=False, with_requires=True, names=names
     )
     decisions = [
-        decide(
+        settled.get(entry.key)
+        or decide(
             entry, in_channels=evidence.in_channels, rules=rules, pypi=evidence.for_entry(entry), names=names
         )
         for entry in entries
     ]
-    provides = _conda_provides(manifest, scope, decisions)
+    provides = _conda_provides(manifest, lock, scope, decisions)
     subdir = scope.platforms[0]
     python = "{}.{}".format(*scope.python_minor)
     note = "; ".join(evidence.notes) or None
@@ -119,18 +148,22 @@ def classify(specs: Sequence[str], *, manifest: Manifest | None, offline: bool) 
                 evidence=found,
                 dependencies=dependencies,
                 target=f"CPython {python} on {subdir}",
+                channels=tuple(scope.channels) if evidence.in_channels is not None else (),
             )
         )
     return results
 
 
+def _listed(entry: Requested, manifest: Manifest | None) -> bool:
+    return manifest is not None and any(r == entry for r in manifest.requested)
+
+
 def _conda_provides(
-    manifest: Manifest | None, scope: EvidenceScope, decisions: Sequence[Decision]
+    manifest: Manifest | None, lock: Lock | None, scope: EvidenceScope, decisions: Sequence[Decision]
 ) -> dict[str, str]:
     """PyPI names the conda side provides: from the lock when there is one (exact), else from
     the manifest's and these specs' conda decisions (their direct names only)."""
     provides: dict[str, str] = {}
-    lock = load_lock(manifest.root / LOCK_NAME) if manifest else None
     if lock is not None:
         for package in lock.conda_for(scope.platforms[0]):
             for name in package.provided_names():

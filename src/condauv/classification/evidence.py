@@ -1,8 +1,10 @@
 """Gathering the evidence that step 3 of the policy weighs: the conda channels and the package index.
 
-Only names that the manifest and built-in knowledge leave undecided are asked about, and the
-index is never asked about a name that is already on the conda side: a conda-only name must
-not travel to PyPI (dependency confusion). Both sources are asked once, for all names.
+The channels are asked about every spelling of the ``[dependencies]`` entries (the name table
+is a guess, the channels are the truth). The index is asked only about names that the manifest,
+built-in knowledge and the lock leave undecided, and never about a name already on the conda
+side: a conda-only name must not travel to PyPI (dependency confusion). Both sources are asked
+once, for all names.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from condauv.classification.knowledge import knowledge
-from condauv.classification.policy import Manager, NameMap, decide, needs_channel_evidence
+from condauv.classification.policy import Manager, NameMap, decide, is_open, spellings
 from condauv.errors import CondauvError, UserError
 from condauv.manifest.model import PypiOptions, Requested, pep440_specifier, python_minor
 from condauv.pypi.evidence import PypiEvidence, PypiSources, gather_evidence
@@ -44,32 +46,45 @@ class Evidence:
     names: NameMap = field(default_factory=dict)  # the manifest's [names]
 
     def for_entry(self, entry: Requested) -> PypiEvidence | None:
-        return None if self.pypi is None else self.pypi.get(query_name(entry, self.names))
+        project = entry.key if entry.table == "pypi-dependencies" else query_name(entry, self.names)
+        return None if self.pypi is None or project is None else self.pypi.get(project)
 
 
-def query_name(entry: Requested, names: NameMap | None = None) -> str:
-    """The PyPI name to ask the index about for an entry (its own, or what its conda name provides)."""
+def query_name(entry: Requested, names: NameMap | None = None) -> str | None:
+    """The PyPI name to ask the index about for an entry (its own, or what its conda name
+    provides); ``None`` for a conda package that provides no PyPI distribution: never asked."""
     known = knowledge(names)
     if entry.key in known.pypi_to_conda:  # written in PyPI's spelling: that project
         return entry.key
     provided = known.pypi_names_for(known.conda_name_for(entry.key))
-    return provided[0] if provided else entry.key
+    return provided[0] if provided else None
+
+
+def _bound(entries: Sequence[Requested], rules: Mapping[str, Manager], names: NameMap) -> dict[str, Manager]:
+    """key -> manager of the ``[dependencies]`` entries a rule or built-in knowledge decides."""
+    bound: dict[str, Manager] = {}
+    for entry in entries:
+        if entry.table != "dependencies" or is_open(entry, rules, names):
+            continue
+        try:
+            bound[entry.key] = decide(entry, in_channels=None, rules=rules, names=names).manager
+        except UserError:
+            continue  # a placeholder: refused later, with its message, never asked about
+    return bound
 
 
 def _pypi_bound(
     entries: Sequence[Requested], rules: Mapping[str, Manager], names: NameMap
 ) -> list[Requested]:
     """Entries already on the PyPI side before any evidence (tables, rules, built-in knowledge)."""
-    bound = []
-    for entry in entries:
-        if entry.table == "conda-dependencies":
-            continue
-        try:
-            if decide(entry, in_channels=None, rules=rules, names=names).manager == "pypi":
-                bound.append(entry)
-        except UserError:
-            continue  # a placeholder: refused later, with its message, never asked about
-    return bound
+    bound = _bound(entries, rules, names)
+    known = knowledge(names)
+    return [
+        e
+        for e in entries
+        if (e.table == "pypi-dependencies" and known.placeholder_for(e.name) is None)
+        or (e.table == "dependencies" and bound.get(e.key) == "pypi")
+    ]
 
 
 def collect_evidence(
@@ -82,24 +97,36 @@ def collect_evidence(
     with_requires: bool = False,
     names: NameMap | None = None,
 ) -> Evidence:
-    """Ask the channels and the index about the undecided entries (and, with ``with_requires``,
-    read the dependencies of those going to PyPI anyway, for the transitive view).
+    """Ask the channels about the ``[dependencies]`` entries (every spelling of each: the channels
+    say which exists) and the index about the undecided ones (and, with ``with_requires``, read
+    the dependencies of those going to PyPI anyway, for the transitive view).
 
+    The index is never asked about a conda-side name: ``[conda-dependencies]``, names a rule
+    or built-in knowledge puts on conda, conda packages that provide no PyPI distribution, and
+    whatever the caller settled from the lock (it passes only the entries still to decide).
     ``strict`` raises when a source cannot be read (a lock must not depend on a network
     hiccup); otherwise the failure becomes a note and the decision falls back.
     """
     names = names or {}
-    undecided = needs_channel_evidence(entries, rules, names)
-    undecided_entries = [e for e in entries if knowledge(names).conda_name_for(e.name) in set(undecided)]
+    open_entries = [e for e in entries if is_open(e, rules, names)]
+    bound = _bound(entries, rules, names)
+    listed = [e for e in entries if e.table == "dependencies"]
     notes: list[str] = []
     in_channels: set[str] | None = None
-    if undecided and not offline:
-        in_channels = _channel_names(scope, undecided, strict=strict, notes=notes)
-    asked: dict[str, str] = {query_name(e, names): pep440_specifier(e.spec) for e in undecided_entries}
+    if not offline and (open_entries or "conda" in bound.values()):
+        asked_channels = [s for e in listed for s in spellings(e, names)]
+        in_channels = _channel_names(scope, asked_channels, strict=strict, notes=notes)
+    asked: dict[str, str] = {}
+    for entry in open_entries:
+        project = query_name(entry, names)
+        if project is not None:
+            asked[project] = pep440_specifier(entry.spec)
     readme: Collection[str] = ()
     if with_requires:
-        bound = _pypi_bound(entries, rules, names)
-        asked.update({query_name(e, names): pep440_specifier(e.spec) for e in bound})
+        for entry in _pypi_bound(entries, rules, names):
+            project = query_name(entry, names) if entry.table == "dependencies" else entry.key
+            if project is not None:
+                asked[project] = pep440_specifier(entry.spec)
         readme = set(asked)
     pypi: dict[str, PypiEvidence] | None = None
     if asked:

@@ -28,7 +28,16 @@ from condauv.manifest.model import Requested
 if TYPE_CHECKING:
     from condauv.pypi.evidence import PypiEvidence
 
-__all__ = ["Decision", "Manager", "NameMap", "decide", "needs_channel_evidence", "seed_manager"]
+__all__ = [
+    "Decision",
+    "Manager",
+    "NameMap",
+    "decide",
+    "is_open",
+    "needs_channel_evidence",
+    "seed_manager",
+    "spellings",
+]
 
 Manager = Literal["conda", "pypi"]
 
@@ -43,6 +52,9 @@ class Decision:
     conda_name: str
     pypi_names: tuple[str, ...]
     trace: tuple[str, ...] = ()  # every rule consulted, in order, with its outcome
+    looked_up: tuple[str, ...] = ()  # the spellings asked of the conda channels (): not asked
+    found_as: str | None = None  # the spelling the channels hold, when they hold one
+    kept: bool = False  # taken from condauv.lock rather than decided again
 
 
 NameMap = Mapping[str, tuple[str, ...]]
@@ -58,19 +70,30 @@ def seed_manager(name: str, names: NameMap | None = None) -> Manager | None:
     return None
 
 
+def is_open(entry: Requested, rules: Mapping[str, Manager], names: NameMap | None = None) -> bool:
+    """Whether neither a table, a rule nor built-in knowledge decides ``entry``: evidence will
+    (or a decision kept in the lock)."""
+    known = knowledge(names)
+    return (
+        entry.table == "dependencies"
+        and seed_manager(entry.name, names) is None
+        and _rule_for({canonicalize_name(entry.name), known.conda_name_for(entry.name)}, rules) is None
+    )
+
+
 def needs_channel_evidence(
     entries: Sequence[Requested], rules: Mapping[str, Manager], names: NameMap | None = None
 ) -> list[str]:
-    """Conda names of the entries that neither a table, a rule nor built-in knowledge decides:
-    the ones to ask the channels about, in one query."""
+    """Conda names of the entries that neither a table, a rule nor built-in knowledge decides."""
     known = knowledge(names)
-    return [
-        known.conda_name_for(e.name)
-        for e in entries
-        if e.table == "dependencies"
-        and seed_manager(e.name, names) is None
-        and _rule_for({canonicalize_name(e.name), known.conda_name_for(e.name)}, rules) is None
-    ]
+    return [known.conda_name_for(e.name) for e in entries if is_open(e, rules, names)]
+
+
+def spellings(entry: Requested, names: NameMap | None = None) -> tuple[str, ...]:
+    """The conda names a ``[dependencies]`` entry may go by, the name table's guess first
+    (``torch``: ``pytorch``, then ``torch``): the channels say which one exists."""
+    candidates = (knowledge(names).conda_name_for(entry.name), entry.name.lower(), entry.key)
+    return tuple(dict.fromkeys(candidates))
 
 
 def _rule_for(names: Collection[str], rules: Mapping[str, Manager]) -> tuple[str, Manager] | None:
@@ -97,9 +120,14 @@ def decide(
     is the manifest's ``[names]`` table: how its conda packages are spelled on PyPI.
     """
     known = knowledge(names)
-    conda_name = known.conda_name_for(entry.name)
+    looked_up = spellings(entry, names) if entry.table == "dependencies" and in_channels is not None else ()
+    found_as = next((s for s in looked_up if in_channels is not None and s in in_channels), None)
+    # the channels are the truth, the name table a guess: the spelling they hold wins
+    conda_name = found_as or known.conda_name_for(entry.name)
     pypi_names = known.pypi_names_for(conda_name)  # what the conda package provides ((): none)
     trace: list[str] = []
+    if found_as is not None and found_as != known.conda_name_for(entry.name):
+        trace.append(f"conda channels: they have {found_as!r}, not the name table's {looked_up[0]!r}")
 
     def done(manager: Manager, reason: str) -> Decision:
         trace.append(f"=> {manager}: {reason}")
@@ -115,6 +143,8 @@ def decide(
             conda_name=conda_name,
             pypi_names=pypi_names,
             trace=tuple(trace),
+            looked_up=looked_up,
+            found_as=found_as,
         )
 
     where = f"[{entry.table}]"
@@ -142,6 +172,8 @@ def decide(
     if why:
         return done("pypi", f"{where}: {why} (built-in knowledge)")
     trace.append(f"built-in PyPI list: {entry.name} is not on it")
+    if not pypi_names:
+        return done("conda", f"{where}: {conda_name} provides no PyPI distribution (the name table)")
     return _by_evidence(where, conda_name, in_channels, pypi, trace, done)
 
 

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from condauv import __version__
+from condauv import __version__, _fs
 from condauv.cli.commands import COMMANDS
 from condauv.cli.output import Output
-from condauv.errors import CondauvError
+from condauv.errors import CondauvError, UserError
+from condauv.validation import check_text
 
-__all__ = ["main"]
+__all__ = ["BROKEN_PIPE_EXIT", "main", "stdout_closed"]
+
+#: A command whose reader left early (``condauv list --json | head -1``) ends quietly with the
+#: status a Unix filter killed by SIGPIPE has (``seq 1 100000 | head -1``): 128 + 13.
+BROKEN_PIPE_EXIT = 141
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,24 +58,60 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def stdout_closed() -> int:
+    """The reader of stdout went away: point stdout at the null device, so that no later flush
+    fails again (or prints a traceback at exit), and return :data:`BROKEN_PIPE_EXIT`."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        finally:
+            os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # stdout is no file descriptor (captured in-process): nothing to redirect
+    return BROKEN_PIPE_EXIT
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """Every path argument (``--manifest``, ``--prefix``, ``--from``, ``PREFIX``, ...): no NUL
+    or control character, refused before any command sees it."""
+    for name, value in vars(args).items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, Path):
+                what = f"the {name.strip('_').replace('_', '-')} path"
+                check_text(str(item), what=what, error=UserError, hint="give a plain path")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run condauv with ``argv``; returns the exit code (tests call this in-process)."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        return stdout_closed()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else 2
+    if args.command is None:  # bare `condauv`: the help, as uv does (stderr, exit 2)
+        build_parser().print_help(sys.stderr)
+        return 2
     out = Output(json_mode=args.json, quiet=args.quiet, verbose=args.verbose)
+    _fs.report_waits(out.notice)  # a command that waits for another's project lock says so
     logging.basicConfig(
         level=logging.DEBUG if args.verbose >= 2 else logging.INFO if args.verbose else logging.WARNING,
         format="%(name)s: %(message)s",
         stream=sys.stderr,
         force=True,
     )
-    if args.command is None:
-        build_parser().print_help(sys.stderr)
-        return 2
     try:
+        _check_paths(args)
         code: int = args.handler(args, out)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+    except BrokenPipeError:
+        raise
     except CondauvError as exc:
         if args.verbose:
             traceback.print_exc()

@@ -24,7 +24,15 @@ class Output:
         if not self.quiet and not self.json_mode:
             print(message, file=sys.stderr)
 
+    def notice(self, message: str) -> None:
+        """A line on stderr a person must see even with --json (e.g. that the command waits)."""
+        if not self.quiet:
+            print(message, file=sys.stderr, flush=True)
+
     def error(self, message: str, hint: str | None) -> None:
+        from condauv._process import mask  # a URL quoted in a message never shows its credentials
+
+        message, hint = mask(message), mask(hint) if hint else hint
         red, yellow, reset = ("\033[31;1m", "\033[33m", "\033[0m") if self._color() else ("", "", "")
         print(f"{red}error{reset}: {message}", file=sys.stderr)
         if hint:

@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import os
 import re
+import tempfile
 from collections.abc import Collection, Coroutine, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,9 +34,10 @@ from rattler import (
 from rattler.exceptions import SolverError
 
 from condauv import paths
-from condauv.errors import CondauvError, SolveError, UserError
+from condauv.conda import verify
+from condauv.errors import ArchiveError, CondauvError, SolveError, UserError
 from condauv.lock.model import CondaPackage
-from condauv.platforms import current_subdir, target_glibc
+from condauv.platforms import current_subdir, python_site_packages, target_glibc
 
 __all__ = [
     "activation_script",
@@ -45,6 +47,7 @@ __all__ = [
     "read_provided_distributions",
     "record_to_package",
     "solve",
+    "verified_cache",
 ]
 
 T = TypeVar("T")
@@ -234,20 +237,21 @@ def install(
 ) -> None:
     """Make the prefix's conda side exactly ``packages`` (rattler diffs against conda-meta).
 
-    ``reinstall`` names packages to link again although conda-meta says they are there (their
-    files were altered). Their cache entries are then validated in full: conda links files
-    as hard links, so an edit made in the prefix also altered the extracted package in the
-    cache, and rattler's default validation (none) would link the altered file again.
+    Every package's cache entry is verified first (:mod:`condauv.conda.verify`): made from an
+    archive whose sha256 is the lock's, its paths and links inside the prefix; a bad archive
+    raises :class:`~condauv.errors.ArchiveError` before anything is linked. ``reinstall`` names
+    packages to link again although conda-meta says they are there (their files were altered):
+    conda links files as hard links, so an edit made in the prefix also altered the extracted
+    package in the cache; their entries are extracted again from the verified archive.
     """
+    client = rattler.Client.default_client()
+    verified_cache(packages, client=client, fresh=reinstall)
     records = [package_to_record(p) for p in packages]
     # py-rattler 0.28 forwards requested_specs to Rust unwrapped; hand it the inner objects
     specs = [rattler.MatchSpec(s)._match_spec for s in requested]
     extra: dict[str, Any] = {}
     if reinstall:
         extra["reinstall_packages"] = set(reinstall)
-        extra["package_cache"] = rattler.PackageCache.new_layered(
-            [paths.conda_pkgs_dir()], validation_mode=rattler.ValidationMode.full()
-        )
 
     async def go() -> None:
         await rattler.install(
@@ -257,6 +261,7 @@ def install(
             show_progress=False,
             execute_link_scripts=False,
             requested_specs=specs or None,
+            client=client,
             **extra,
         )
 
@@ -267,6 +272,88 @@ def install(
             f"installing the conda packages into {prefix} failed: {exc}",
             hint="check the channel and the disk; `condauv sync` can be run again",
         ) from exc
+
+
+def verified_cache(
+    packages: Sequence[CondaPackage], *, client: rattler.Client | None = None, fresh: Collection[str] = ()
+) -> None:
+    """Make every package's cache entry one condauv verified (see :mod:`condauv.conda.verify`).
+
+    A cache hit reads one stamp per package. A miss, an unstamped entry (made by rattler, or
+    before condauv verified) or one stamped with another sha256, and every package named in
+    ``fresh``, is fetched into a private folder while hashed, compared with the lock, extracted,
+    checked and moved in: in parallel, all before anything is linked.
+    """
+    cache = paths.conda_pkgs_dir()
+    todo = [p for p in packages if p.name in fresh] + [
+        p for p in verify.unverified(cache, packages) if p.name not in fresh
+    ]
+    if not todo:
+        return
+    cache.mkdir(parents=True, exist_ok=True)
+    site_packages = _site_packages(packages)
+    web = client or rattler.Client.default_client()
+
+    async def one(package: CondaPackage, gate: asyncio.Semaphore) -> None:
+        async with gate:
+            await _fetch_verified(cache, package, web, site_packages)
+
+    async def go() -> list[BaseException | None]:
+        gate = asyncio.Semaphore(8)
+        # every fetch runs to its end (and cleans its private folder) before the first error is raised
+        return await asyncio.gather(*(one(p, gate) for p in todo), return_exceptions=True)
+
+    errors = [e for e in _run(go()) if e is not None]
+    if errors:
+        raise errors[0]
+
+
+async def _fetch_verified(
+    cache: Path, package: CondaPackage, client: rattler.Client, site_packages: str | None
+) -> None:
+    from rattler.package_streaming import download_to_path, extract
+
+    entry = verify.cache_entry(cache, package)
+    with tempfile.TemporaryDirectory(prefix=".condauv-fetch-", dir=cache) as temp:
+        archive = Path(temp) / package.file_name
+        local = verify.archive_path(package.url)
+        try:
+            if local is not None:
+                actual = await asyncio.to_thread(verify.copy_hashing, local, archive)
+            else:
+                await download_to_path(client, package.url, archive)
+                actual = await asyncio.to_thread(verify.file_sha256, archive)
+        except Exception as exc:  # OSError, rattler's transport errors
+            raise CondauvError(
+                f"cannot fetch conda package {verify.label(package)} from {package.url}: {exc}",
+                hint="check the channel and your network; `condauv sync` can be run again",
+            ) from exc
+        if actual != package.sha256:
+            verify.remove_entry(cache, entry)
+            raise ArchiveError(
+                f"conda package {verify.label(package)} at {package.url} does not match condauv.lock: "
+                f"its sha256 is {actual}, the lock says {package.sha256}",
+                hint="the archive changed after locking: restore it, or, if the new one is trusted, "
+                "index the channel again and run `condauv lock`",
+            )
+        extracted = Path(temp) / "entry"
+        try:
+            await asyncio.to_thread(extract, archive, extracted)
+        except Exception as exc:
+            raise ArchiveError(
+                f"conda package {verify.label(package)} ({package.url}) cannot be extracted: {exc}",
+                hint="the archive is damaged: restore it in the channel",
+            ) from exc
+        verify.check_entry(extracted, package, site_packages=site_packages)
+        verify.place_entry(cache, extracted, entry, package.sha256)
+
+
+def _site_packages(packages: Sequence[CondaPackage]) -> str | None:
+    """The prefix's site-packages, where ``noarch: python`` packages are linked."""
+    python = next((p for p in packages if p.name == "python"), None)
+    if python is None:
+        return None
+    return python.python_site_packages_path or python_site_packages(python.version)
 
 
 def distributions_in_paths(paths_in_package: Iterable[str]) -> dict[str, str]:

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import enum
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from condauv.errors import UserError
 
 __all__ = [
     "LOCK_COPY",
     "MANIFEST_COPY",
     "MARKER",
     "InstalledConda",
+    "PrefixState",
     "installed_conda",
     "is_managed",
     "mark_managed",
+    "outside_paths",
+    "prefix_state",
     "read_synced_copy",
+    "remove_files",
     "write_synced_copy",
 ]
 
@@ -56,6 +64,107 @@ def mark_managed(prefix: Path, manifest: Path) -> None:
     meta = prefix / "conda-meta"
     meta.mkdir(parents=True, exist_ok=True)
     (meta / MARKER).write_text(json.dumps({"manifest": str(manifest)}) + "\n", encoding="utf-8")
+
+
+class PrefixState(enum.Enum):
+    """What condauv may do to a prefix: see :func:`prefix_state`."""
+
+    NEW = "new"  # missing or empty: condauv makes it, and marks it as its own
+    MANAGED = "managed"  # condauv made it or adopted it in place: it is made to match the lock
+    FOREIGN = "foreign"  # another tool's conda prefix: condauv adds to it, removes nothing without --force
+
+
+_PREFIX_HINT = (
+    "condauv installs into a new or empty folder or a conda prefix: set [environment] prefix "
+    "(or --prefix) to one, or leave it out for .condauv/env beside condauv.toml"
+)
+
+
+def prefix_state(prefix: Path) -> PrefixState:
+    """Whether and how condauv may write ``prefix``; any other folder is a :class:`UserError`.
+
+    Every command that writes a prefix asks this before it writes anything (the lock too): a
+    non-empty folder without ``conda-meta/`` (a venv, ``~/.local``, a home or project folder)
+    is never installed into. A prefix whose ``conda-meta`` holds no record and that holds
+    nothing else (a sync killed before it linked anything) is still new.
+    """
+    from condauv.validation import check_text
+
+    check_text(str(prefix), what="the prefix path", error=UserError, hint=_PREFIX_HINT)
+    meta = prefix / "conda-meta"
+    try:
+        if meta.is_dir():
+            if (meta / MARKER).is_file():
+                return PrefixState.MANAGED
+            if [p.name for p in prefix.iterdir()] == ["conda-meta"] and not any(meta.glob("*.json")):
+                return PrefixState.NEW
+            return PrefixState.FOREIGN
+        if not prefix.exists():
+            return PrefixState.NEW
+        if not prefix.is_dir():
+            raise UserError(f"the prefix {prefix} is a file, not a folder", hint=_PREFIX_HINT)
+        entries = sorted(p.name for p in prefix.iterdir())
+    except OSError as exc:
+        message = f"cannot read the prefix {prefix}: {exc.strerror or exc}"
+        raise UserError(message, hint=_PREFIX_HINT) from None
+    if not entries:
+        return PrefixState.NEW
+    if "pyvenv.cfg" in entries:
+        what = "a Python virtual environment (pyvenv.cfg)"
+    else:
+        shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
+        what = f"{len(entries)} entries: {shown}"
+    raise UserError(
+        f"the prefix {prefix} is not empty and not a conda prefix (no conda-meta/); it holds {what}",
+        hint=_PREFIX_HINT,
+    )
+
+
+def _inside(prefix: Path, value: str) -> Path | None:
+    """``prefix / value`` when that stays inside ``prefix``, its folder's links resolved; else ``None``."""
+    from condauv.validation import contained, relative_path
+
+    try:
+        target = prefix / relative_path(value, what="a record's path", error=UserError, hint="")
+    except UserError:
+        return None
+    return target if contained(prefix, target.parent) else None
+
+
+def outside_paths(prefix: Path, paths: Iterable[str]) -> list[str]:
+    """The prefix-relative ``paths`` that leave ``prefix``: absolute, ``..``, or behind a link out."""
+    return [value for value in paths if _inside(prefix, value) is None]
+
+
+def remove_files(prefix: Path, paths: Iterable[str], *, keep: Iterable[str] = ()) -> list[str]:
+    """Delete the prefix-relative ``paths`` (files and links), then the folders that emptied.
+
+    The paths come from records, which are untrusted: one that is absolute, holds ``..``, is in
+    ``keep``, or lies behind a link that leaves the prefix is left alone. A link is removed,
+    never followed. Returns the paths removed.
+    """
+    kept = set(keep)
+    removed: list[str] = []
+    parents: set[Path] = set()
+    for value in paths:
+        target = None if value in kept else _inside(prefix, value)
+        if target is None:
+            continue
+        if target.is_symlink() or target.is_file():
+            target.unlink()
+            removed.append(value)
+            parents.add(target.parent)
+    for parent in sorted(parents, key=lambda p: len(p.parts), reverse=True):
+        for folder in (parent, *parent.parents):
+            if folder == prefix or not folder.is_relative_to(prefix):
+                break
+            if folder.is_symlink() or not folder.is_dir():
+                break  # removed already (a deeper folder emptied it), or not ours to prune
+            try:
+                folder.rmdir()
+            except OSError:
+                break  # not empty
+    return removed
 
 
 def write_synced_copy(prefix: Path, *, lock_text: str, manifest_text: str) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from condauv.errors import UserError
 from condauv.lock.model import CondaPackage
+from condauv.platforms import python_site_packages
 from condauv.pypi.site import split_metadata_folder
 
 __all__ = ["CondaFile", "CondaRecord", "dist_folders", "read_records", "spec_name"]
@@ -25,6 +26,8 @@ __all__ = ["CondaFile", "CondaRecord", "dist_folders", "read_records", "spec_nam
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _SPEC_NAME = re.compile(r"^\s*([A-Za-z0-9_][A-Za-z0-9_.\-]*)")
 _DIST_FOLDER = re.compile(r"(?:^|/)site-packages/([^/]+\.(?:dist-info|egg-info))(?:/|$)")
+#: site-packages as a prefix path: ``lib/python3.11/site-packages`` (``3.13t`` too), ``Lib/site-packages``.
+_PREFIX_SITE = re.compile(r"^((?:lib/python\d[^/]*|Lib)/site-packages)/")
 
 #: ``path_type`` values whose content is a regular file with a recorded hash.
 _FILE_TYPES = frozenset({"hardlink", "pyc_file", "unix_python_entry_point", "windows_python_entry_point_exe"})
@@ -142,8 +145,14 @@ class CondaRecord:
         )
 
     @classmethod
-    def from_json(cls, raw: Mapping[str, Any], record_path: Path) -> CondaRecord:
-        """Raises ``KeyError``/``TypeError``/``ValueError``/``AttributeError`` for a malformed record."""
+    def from_json(
+        cls, raw: Mapping[str, Any], record_path: Path, *, site_packages: str | None = None
+    ) -> CondaRecord:
+        """Raises ``KeyError``/``TypeError``/``ValueError``/``AttributeError`` for a malformed record.
+
+        ``site_packages`` (``lib/python3.11/site-packages``): the prefix's, for a ``noarch: python``
+        record that does not say where its files went.
+        """
         noarch = raw.get("noarch")
         if isinstance(noarch, dict):  # old conda: {"type": "python"}
             noarch = noarch.get("type")
@@ -170,27 +179,56 @@ class CondaRecord:
             depends=tuple(str(d) for d in raw.get("depends") or ()),
             constrains=tuple(str(c) for c in raw.get("constrains") or ()),
             python_site_packages_path=raw.get("python_site_packages_path"),
-            files=_files(raw),
+            files=_files(raw, str(noarch) if noarch else None, site_packages),
             requested_specs=tuple(str(s) for s in requested),
         )
 
 
-def _files(raw: Mapping[str, Any]) -> tuple[CondaFile, ...]:
+def _noarch_python_places(raw: Mapping[str, Any], site_packages: str | None) -> tuple[str, str] | None:
+    """Where a ``noarch: python`` package's ``site-packages/`` and ``python-scripts/`` went.
+
+    conda writes the package paths (``site-packages/six.py``) in ``paths_data`` and the prefix
+    paths in ``files``; rattler writes prefix paths in both. The record's own ``files`` names the
+    folder (its python at install time); else the prefix's python (``site_packages``).
+    """
+    for path in raw.get("files") or ():
+        match = _PREFIX_SITE.match(str(path))
+        if match:
+            site_packages = match.group(1)
+            break
+    if site_packages is None:
+        return None
+    return site_packages, "Scripts" if site_packages.startswith("Lib/") else "bin"
+
+
+def _files(raw: Mapping[str, Any], noarch: str | None, site_packages: str | None) -> tuple[CondaFile, ...]:
+    places = _noarch_python_places(raw, site_packages) if noarch == "python" else None
+
+    def in_prefix(path: str) -> str:
+        head, slash, rest = path.partition("/")
+        if places is None or not slash:
+            return path
+        if head == "site-packages":
+            return f"{places[0]}/{rest}"
+        return f"{places[1]}/{rest}" if head == "python-scripts" else path
+
     paths_data = raw.get("paths_data")
     entries = paths_data.get("paths") if isinstance(paths_data, dict) else None
     if not isinstance(entries, list):  # an old record: names only, nothing to compare with
-        return tuple(CondaFile(str(p), None, None, presence_only=False) for p in raw.get("files") or ())
+        return tuple(
+            CondaFile(in_prefix(str(p)), None, None, presence_only=False) for p in raw.get("files") or ()
+        )
     files = []
     for entry in entries:
         path_type = entry.get("path_type", "hardlink")
         if path_type == "directory":
             continue
-        in_prefix = entry.get("sha256_in_prefix")
-        size = entry.get("size_in_bytes") if in_prefix is None else None
+        in_prefix_sha = entry.get("sha256_in_prefix")
+        size = entry.get("size_in_bytes") if in_prefix_sha is None else None
         files.append(
             CondaFile(
-                entry["_path"],
-                in_prefix or entry.get("sha256"),
+                in_prefix(str(entry["_path"])),
+                in_prefix_sha or entry.get("sha256"),
                 size if isinstance(size, int) else None,
                 presence_only=path_type not in _FILE_TYPES,
             )
@@ -205,16 +243,38 @@ def read_records(
 
     An unreadable record is a :class:`UserError`, or, with ``on_error``, handed to it and left out.
     """
-    records = []
+
+    def failed(path: Path, exc: Exception) -> None:
+        if on_error is None:
+            raise UserError(
+                f"{path} is not a readable conda record ({type(exc).__name__}: {exc})",
+                hint="restore it from a backup, or recreate the environment "
+                "(`condauv sync` into a new prefix)",
+            ) from None
+        on_error(path, exc)
+
+    raws: list[tuple[Path, Any]] = []
     for path in sorted((prefix / "conda-meta").glob("*.json")):
         try:
-            records.append(CondaRecord.from_json(json.loads(path.read_bytes()), path))
+            raws.append((path, json.loads(path.read_bytes())))
         except _RECORD_ERRORS as exc:
-            if on_error is None:
-                raise UserError(
-                    f"{path} is not a readable conda record ({type(exc).__name__}: {exc})",
-                    hint="restore it from a backup, or recreate the environment "
-                    "(`condauv sync` into a new prefix)",
-                ) from None
-            on_error(path, exc)
+            failed(path, exc)
+    site = _python_site_packages(raw for _, raw in raws)
+    records = []
+    for path, raw in raws:
+        try:
+            records.append(CondaRecord.from_json(raw, path, site_packages=site))
+        except _RECORD_ERRORS as exc:
+            failed(path, exc)
     return sorted(records, key=lambda r: r.name)
+
+
+def _python_site_packages(raws: Iterable[Any]) -> str | None:
+    """The site-packages of the prefix's conda python, from its record (``None``: no python)."""
+    for raw in raws:
+        if isinstance(raw, dict) and raw.get("name") == "python" and isinstance(raw.get("version"), str):
+            declared = raw.get("python_site_packages_path")  # CEP 17: free-threaded builds
+            if isinstance(declared, str) and declared:
+                return declared
+            return python_site_packages(raw["version"])
+    return None

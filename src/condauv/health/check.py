@@ -35,11 +35,21 @@ from condauv.pypi.site import InstalledDistribution, installed_distributions, si
 
 if TYPE_CHECKING:
     from condauv.lock.model import Lock
+    from condauv.manifest.model import Manifest
 
-__all__ = ["CheckReport", "Finding", "Repairs", "check_prefix", "inspect_prefix"]
+__all__ = ["CheckReport", "Finding", "Repairs", "check_prefix", "inspect_prefix", "with_project_findings"]
 
 SCHEMA = 1
-KINDS = ("overlap", "clobbered", "duplicate", "installer-mismatch", "broken-dependency", "drift")
+KINDS = (
+    "overlap",
+    "clobbered",
+    "duplicate",
+    "installer-mismatch",
+    "broken-dependency",
+    "drift",
+    "stale-lock",
+    "interrupted",
+)
 
 _OK, _MISSING, _CHANGED = 0, 1, 2
 #: files up to this size are hashed from one read; larger ones in chunks.
@@ -111,6 +121,44 @@ class _Owner:
 def check_prefix(prefix: Path, *, lock: Lock | None = None) -> CheckReport:
     """Every finding in ``prefix``: file hashes, dist-info folders, dependencies, and drift from ``lock``."""
     return inspect_prefix(prefix, lock=lock)[0]
+
+
+def with_project_findings(
+    report: CheckReport, *, manifest: Manifest | None, lock: Lock | None
+) -> CheckReport:
+    """``report`` plus what the prefix's files cannot show: a sync killed part-way (its journal is
+    still in conda-meta), and a lock the manifest has moved on from (a command killed between
+    writing the two, or a hand edit)."""
+    from dataclasses import replace
+
+    from condauv.sync import journal
+    from condauv.sync.freshness import Freshness, freshness
+
+    found: list[Finding] = []
+    interrupted = journal.pending(report.prefix)
+    if interrupted is not None:
+        found.append(
+            Finding(
+                kind="interrupted",
+                packages=tuple(sorted({*interrupted.conda, *interrupted.pypi})),
+                files=(f"conda-meta/{journal.JOURNAL}",),
+                message=f"a sync into this prefix did not finish ({interrupted.describe()}): "
+                "packages may be half linked or half installed",
+                fix="`condauv sync` verifies every file and finishes it",
+            )
+        )
+    if manifest is not None and lock is not None and freshness(manifest, lock) is Freshness.STALE:
+        found.append(
+            Finding(
+                kind="stale-lock",
+                packages=(),
+                files=(),
+                message=f"condauv.lock was not written for the current {manifest.path.name} "
+                "(its content-hash differs): the prefix may match a lock that is out of date",
+                fix="`condauv lock` (or `condauv sync`, which locks first)",
+            )
+        )
+    return replace(report, findings=report.findings + tuple(found)) if found else report
 
 
 def inspect_prefix(
@@ -417,10 +465,16 @@ class _StatCache:
 
 
 def _check_conda_depends(records: Sequence[CondaRecord], findings: list[Finding]) -> None:
-    """Every conda record's ``depends`` against the installed records and this machine's virtual packages."""
+    """Every conda record's ``depends`` against the installed records and this machine's virtual packages.
+
+    The virtual packages are the solver's (``CONDA_OVERRIDE_*`` honoured), so what ``lock`` and
+    ``doctor`` accept, ``check`` accepts too.
+    """
     if not records:
         return
-    from rattler import BuildString, MatchSpec, PackageRecord, VirtualPackage
+    from rattler import BuildString, MatchSpec, PackageRecord
+
+    from condauv.conda.engine import virtual_packages
 
     installed: dict[str, PackageRecord] = {}
     for record in records:
@@ -434,8 +488,7 @@ def _check_conda_depends(records: Sequence[CondaRecord], findings: list[Finding]
             )
         except Exception:  # noqa: S112 - a record rattler cannot parse cannot be matched either
             continue
-    for virtual in VirtualPackage.detect():
-        generic = virtual.into_generic()
+    for generic in virtual_packages(current_subdir()):
         installed[generic.name.normalized] = PackageRecord(
             name=generic.name.normalized,
             version=str(generic.version),
@@ -453,19 +506,48 @@ def _check_conda_depends(records: Sequence[CondaRecord], findings: list[Finding]
             have = installed.get(name)
             if have is not None and spec.matches(have):
                 continue
-            found = (
-                f"{name} {have.version} ({have.build}) is installed" if have else f"{name} is not installed"
-            )
+            if name.startswith("__"):
+                found, fix = _virtual_unmet(name, str(have.version) if have else None)
+            else:
+                found = (
+                    f"{name} {have.version} ({have.build}) is installed"
+                    if have
+                    else f"{name} is not installed"
+                )
+                fix = _SYNC_OR_RELOCK
             findings.append(
                 Finding(
                     kind="broken-dependency",
                     packages=(record.name, name),
                     files=(),
                     message=f"conda package {record.label} depends on '{dep}', but {found}",
-                    fix="`condauv sync` installs what condauv.lock holds; if that is this state, run "
-                    "`condauv lock` again",
+                    fix=fix,
                 )
             )
+
+
+_SYNC_OR_RELOCK = (
+    "`condauv sync` installs what condauv.lock holds; if that is this state, run `condauv lock` again"
+)
+#: virtual package -> what it stands for, for the message when a record needs it.
+_VIRTUAL_MEANING = {"__cuda": "CUDA driver", "__glibc": "glibc", "__osx": "macOS", "__linux": "Linux kernel"}
+
+
+def _virtual_unmet(name: str, version: str | None) -> tuple[str, str]:
+    """The message and fix of a record that needs a virtual package this machine lacks or has too old."""
+    meaning = _VIRTUAL_MEANING.get(name)
+    if version is not None:
+        found = f"this machine has {name} {version}"
+    elif meaning:
+        found = f"this machine has no {meaning} (no {name} virtual package)"
+    else:
+        found = f"this machine has no {name}"
+    override = f"CONDA_OVERRIDE_{name.removeprefix('__').upper()}"
+    fix = (
+        f"run it where {name} fits, or relock for this machine (`condauv lock`); "
+        f"to state what the machine has, set {override}=VERSION"
+    )
+    return found, fix
 
 
 def _check_requires_dist(

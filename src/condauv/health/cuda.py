@@ -75,16 +75,16 @@ class CudaRequirement:
 
 
 def detect_driver_cuda() -> DriverCuda:
-    """``__cuda`` as py-rattler detects it, honouring ``CONDA_OVERRIDE_CUDA`` (empty: no CUDA).
+    """``__cuda`` as the solver sees it, honouring ``CONDA_OVERRIDE_CUDA`` (empty: no CUDA).
 
-    ``VirtualPackage.detect()`` reads the override only when asked to (``overrides=from_env()``).
+    One source of virtual packages for ``lock``, ``check`` and ``doctor``:
+    :func:`condauv.conda.engine.virtual_packages`.
     """
-    from rattler import VirtualPackage
-    from rattler.virtual_package import VirtualPackageOverrides
+    from condauv.conda.engine import virtual_packages
+    from condauv.platforms import current_subdir
 
     source = "override" if "CONDA_OVERRIDE_CUDA" in os.environ else "detected"
-    for package in VirtualPackage.detect(VirtualPackageOverrides.from_env()):
-        generic = package.into_generic()
+    for generic in virtual_packages(current_subdir()):
         if generic.name.normalized == "__cuda":
             return DriverCuda(str(generic.version), source)
     return DriverCuda(None, source)

@@ -174,7 +174,14 @@ def run_doctor(
         raise UserError(f"no environment at {prefix}", hint="run `condauv sync` first, or pass --prefix DIR")
     if timeout <= 0:
         raise UserError(f"--timeout must be positive, not {timeout:g}", hint="e.g. --timeout 30")
-    with tempfile.TemporaryDirectory(prefix="condauv-doctor-") as scratch:
+    try:
+        scratch_folder = tempfile.TemporaryDirectory(prefix="condauv-doctor-")
+    except OSError as exc:
+        raise UserError(
+            f"no usable temporary folder: {tempfile.gettempdir()} ({exc.strerror or exc})",
+            hint="set TMPDIR to a folder you can write to",
+        ) from None
+    with scratch_folder as scratch:
         env, conda = probe_environment(prefix), installed_conda(prefix)
         ctx = _Context(prefix, prefix / "bin" / "python", env, Path(scratch), timeout, conda)
         python, site = _python_section(ctx)

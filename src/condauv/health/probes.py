@@ -166,6 +166,8 @@ def run_probe(
     what: str,
 ) -> ProbeResult:
     """Run ``source`` with ``python`` in ``env`` (the whole environment, not added to ours)."""
+    if not cwd.is_dir():  # else the OS's "no such file" reads as a missing interpreter
+        return ProbeResult(error=f"{what}: the folder to run in, {cwd}, does not exist (removed meanwhile?)")
     done = _process.run(
         [python, "-I", "-B", "-c", source, *args],
         what=what,

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Literal
 
 from condauv.errors import UserError
-from condauv.importing.model import Builder, Imported, Note
+from condauv.importing.model import Builder, Imported, Note, read_input
 from condauv.platforms import current_subdir
+from condauv.validation import check_text
 
 __all__ = ["Imported", "Note", "detect_kind", "import_file"]
 
@@ -51,19 +52,15 @@ def import_file(
     from condauv.importing.requirements import display, read_requirements
 
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(
-            f"no file {path}", hint="give the path of an environment.yml or requirements.txt"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read {path}: {exc}", hint="check the path and the file's encoding") from None
+    check_text(str(path), what="the imported path", error=UserError, hint="give a plain path")
+    if not path.exists():
+        raise UserError(f"no file {path}", hint="give the path of an environment.yml or requirements.txt")
+    text = read_input(path)
     kind = detect_kind(path, text)
     builder = Builder(python_override=python, platforms=tuple(platforms) or (current_subdir(),))
     root = path.parent
     if kind == "environment":
-        read_environment(path, builder, file=display(path, root))
+        read_environment(path, builder, file=display(path, root), text=text)
         if not builder.channels and not builder.pinned:
             builder.note(
                 display(path, root),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from condauv.errors import UserError
-from condauv.importing.model import Builder, Pending
+from condauv.importing.model import Builder, Pending, read_input
 from condauv.importing.requirements import read_pip_lines
 from condauv.importing.yaml import Mapping, Node, Scalar, Sequence, parse_yaml
 from condauv.manifest.model import Requested
@@ -80,13 +80,9 @@ def _version_and_build(rest: str) -> tuple[str | None, str | None]:
     return "".join(tokens), None
 
 
-def read_environment(path: Path, builder: Builder, *, file: str) -> None:
-    """Read ``path`` (named ``file`` in messages) into ``builder``."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read {path}: {exc}", hint="check the path and the file's encoding") from None
-    document = parse_yaml(text, file)
+def read_environment(path: Path, builder: Builder, *, file: str, text: str | None = None) -> None:
+    """Read ``path`` (named ``file`` in messages; ``text``: its content if read) into ``builder``."""
+    document = parse_yaml(read_input(path) if text is None else text, file)
     if document is None:
         raise UserError(f"{file}: the file is empty", hint=_HINT)
     if not isinstance(document, Mapping):
@@ -134,14 +130,18 @@ def _items(value: Node, file: str, key: str) -> tuple[Node, ...]:
 
 
 def _string(value: Node, file: str, key: str) -> str:
-    if not isinstance(value, Scalar) or not value.value:
+    """One value on one line (a block scalar's final newline dropped)."""
+    text = value.value.strip() if isinstance(value, Scalar) and value.value else ""
+    if not text:
         raise UserError(f"{file}:{value.line}: expected a single value for {key}", hint=_HINT)
-    return value.value
+    if "\n" in text or "\t" in text:
+        raise UserError(f"{file}:{value.line}: {key}: {text!r:.60} is more than one value", hint=_HINT)
+    return text
 
 
 def _flat(value: Node) -> str:
     if isinstance(value, Scalar):
-        return value.value or ""
+        return " ".join((value.value or "").split())
     if isinstance(value, Sequence):
         return "[" + ", ".join(_flat(v) for v in value.items) + "]"
     return "{" + ", ".join(f"{k.value}: {_flat(v)}" for k, v in value.entries) + "}"

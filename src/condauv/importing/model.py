@@ -16,14 +16,29 @@ from typing import Literal
 
 from packaging.markers import Marker
 
-from condauv.errors import ManifestError
+from condauv.errors import ManifestError, UserError
 from condauv.manifest.model import DEFAULT_PYTHON, Requested, parse_manifest, python_minor
+from condauv.validation import read_text
 
-__all__ = ["Builder", "Imported", "Note", "Pending"]
+__all__ = ["MAX_IMPORT_BYTES", "Builder", "Imported", "Note", "Pending", "read_input"]
 
 #: what ``defaults`` means to conda on Linux and macOS (pkgs/r holds R, not Python)
 DEFAULTS_URL = "https://repo.anaconda.com/pkgs/main"
 _CHECK_PATH = Path("condauv.toml")
+#: The largest environment.yml or requirements file read (real ones hold a few KiB; 2 MiB of
+#: YAML parses in about two seconds).
+MAX_IMPORT_BYTES = 2 * 2**20
+
+
+def read_input(path: Path) -> str:
+    """An imported file's text (strict UTF-8, no NUL, at most :data:`MAX_IMPORT_BYTES`)."""
+    return read_text(
+        path,
+        what=f"the imported file {path.name!r:.80}",
+        error=UserError,
+        hint="save it as UTF-8 text, as conda and pip write it",
+        limit=MAX_IMPORT_BYTES,
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

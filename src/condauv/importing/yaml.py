@@ -1,23 +1,32 @@
-"""A strict reader for the YAML subset that ``environment.yml`` files use, keeping line numbers.
+"""``environment.yml`` read with ruamel.yaml's parser, as conda reads it, keeping line numbers.
 
-Why our own: a YAML library would be a dependency for one command, it turns ``3.10`` into
-the float ``3.1``, and it forgets where a value came from, which every message needs.
-Supported: block mappings and sequences (a sequence may sit at its key's indentation),
-``- key: value`` items, comments, plain, single- and double-quoted scalars, one-line flow
-sequences (``[a, b]``), empty ``{}``, a leading ``---``. Every scalar stays a string.
-Anything else (anchors, tags, block scalars, multi-line scalars, tabs) is refused with the
-file and line, rather than read wrongly.
+ruamel.yaml (imported here only: ``condauv init --from``) turns the text into events; they are
+assembled below, without recursion, into :class:`Scalar`, :class:`Sequence` and
+:class:`Mapping` nodes that remember their line, for the ``FILE:LINE:`` of every message.
+Every scalar stays the string it was written as (``3.10`` is never the float ``3.1``); a plain
+empty value, ``~`` or ``null`` is None. Anchors and aliases, merge keys (``<<``), block and
+multi-line scalars, flow collections and the core schema's tags read as YAML defines them.
+Refused, with the file and line: more than one document, nesting deeper than
+:data:`~condauv.validation.MAX_DEPTH`, aliases that expand past :data:`MAX_NODES` values (a
+"billion laughs" file), duplicate or non-scalar keys, other tags, and control characters.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import NoReturn
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NoReturn
 
 from condauv.errors import UserError
+from condauv.validation import MAX_DEPTH
 
-__all__ = ["Mapping", "Node", "Scalar", "Sequence", "parse_yaml"]
+if TYPE_CHECKING:
+    from ruamel.yaml.events import Event
+
+__all__ = ["MAX_NODES", "Mapping", "Node", "Scalar", "Sequence", "parse_yaml"]
+
+#: The most values a document may hold once its aliases are expanded (real files: hundreds).
+MAX_NODES = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,262 +57,157 @@ class Mapping:
 
 Node = Scalar | Sequence | Mapping
 
-_HINT = "write it as plain block YAML (key: value, - item), as `conda env export` does"
-_KEY = re.compile(
-    r"""^(?P<key>"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s#'"\-?:,\[\]{}&*!|>%@`][^#]*?|-[^\s#][^#]*?)\s*:(?:\s+|$)"""
-)
-_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "n": "\n", "t": "\t", "r": "\r", "0": "\0", " ": " "}
+_HINT = "fix the YAML there; `conda env export` writes a file of the expected shape"
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_CORE_TAG = "tag:yaml.org,2002:"
+_UNCLOSED = ("end of stream", "<stream end>", "could not find expected ':'")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # newlines and tabs belong to YAML text
 
 
-@dataclass(frozen=True, slots=True)
-class _Line:
-    number: int
-    indent: int
-    text: str  # without the indentation; may still hold a trailing comment
+class _Fail(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
 
 
-class _Parser:
-    def __init__(self, text: str, file: str) -> None:
-        self.file = file
-        self.lines: list[_Line] = []
-        self.pos = 0
-        if text.startswith("\ufeff"):
-            text = text[1:]
-        started = False
-        for number, raw in enumerate(text.splitlines(), start=1):
-            stripped = raw.rstrip()
-            body = stripped.lstrip(" ")
-            if not body or body.startswith("#"):
-                continue
-            if body.startswith("\t"):
-                self.fail(number, "tabs are not allowed in YAML indentation")
-            if body in ("---", "...") or body.startswith(("--- ", "---\t")):
-                if body == "---" and not started and not self.lines:
-                    started = True
-                    continue
-                self.fail(number, "only one YAML document is supported")
-            if body.startswith("%"):
-                self.fail(number, "YAML directives are not supported")
-            self.lines.append(_Line(number, len(stripped) - len(body), body))
+@dataclass(slots=True)
+class _Open:
+    """A collection whose end event has not come yet."""
 
-    def fail(self, line: int, message: str) -> NoReturn:
-        raise UserError(f"{self.file}:{line}: {message}", hint=_HINT)
+    mapping: bool
+    line: int
+    anchor: str | None
+    size: int = 1  # values inside it, aliases expanded
+    items: list[Node] = field(default_factory=list)
+    pairs: list[tuple[Scalar, Node]] = field(default_factory=list)
+    merged: list[tuple[Scalar, Node]] = field(default_factory=list)
+    lines: dict[str, int] = field(default_factory=dict)  # key -> its line
+    key: Scalar | None = None
+    merging: bool = False
 
-    # -- blocks --------------------------------------------------------------------------------
-
-    def document(self) -> Node | None:
-        if not self.lines:
-            return None
-        first = self.lines[0]
-        node = self.block(first.indent, context="the file")
-        if self.pos < len(self.lines):
-            extra = self.lines[self.pos]
-            self.fail(extra.number, f"unexpected indentation before {_show(extra.text)}")
-        return node
-
-    def block(self, indent: int, *, context: str) -> Node:
-        line = self.lines[self.pos]
-        if _is_item(line.text):
-            return self.sequence(indent, context=context)
-        if not _KEY.match(line.text):
-            found = _show(line.text)
-            self.fail(line.number, f'expected "key: value" or "- item" in {context}, found {found}')
-        return self.mapping(indent)
-
-    def sequence(self, indent: int, *, context: str) -> Sequence:
-        start = self.lines[self.pos].number
-        items: list[Node] = []
-        while self.pos < len(self.lines):
-            line = self.lines[self.pos]
-            if line.indent < indent:
-                break
-            if line.indent > indent:
-                self.fail(line.number, f"unexpected indentation before {_show(line.text)}")
-            if not _is_item(line.text):
-                if _KEY.match(line.text):
-                    break  # the next key of the mapping around this sequence
-                self.fail(line.number, f'expected "- item" in {context}, found {_show(line.text)}')
-            rest = line.text[1:]
-            inner = len(rest) - len(rest.lstrip(" "))
-            rest = rest.lstrip(" ")
-            if not rest or rest.startswith("#"):
-                self.pos += 1
-                items.append(self.nested(indent, line.number, context=context, after_item=True))
-                continue
-            column = indent + 1 + inner
-            if _is_item(rest) or _KEY.match(rest):
-                # `- key: value` or `- - x`: the rest of the line opens a block at its column
-                self.lines[self.pos] = _Line(line.number, column, rest)
-                items.append(self.block(column, context=context))
-                continue
-            self.pos += 1
-            items.append(self.inline(rest, line.number))
-            self.no_continuation(indent, line.number)
-        return Sequence(tuple(items), start)
-
-    def mapping(self, indent: int) -> Mapping:
-        start = self.lines[self.pos].number
-        entries: list[tuple[Scalar, Node]] = []
-        seen: dict[str, int] = {}
-        while self.pos < len(self.lines):
-            line = self.lines[self.pos]
-            if line.indent < indent:
-                break
-            if line.indent > indent:
-                self.fail(line.number, f"unexpected indentation before {_show(line.text)}")
-            if _is_item(line.text):
-                break  # a sequence that belongs to an outer key at this indentation
-            match = _KEY.match(line.text)
-            if match is None:
-                self.fail(line.number, f'expected "key: value", found {_show(line.text)}')
-            name = _unquote(match.group("key").strip(), line.number, self)
-            if name in seen:
-                self.fail(line.number, f"duplicate key {name!r} (first on line {seen[name]})")
-            seen[name] = line.number
-            key = Scalar(name, line.number)
-            rest = line.text[match.end() :].strip()
-            self.pos += 1
-            if not rest or rest.startswith("#"):
-                value = self.nested(indent, line.number, context=f"the {name} list", after_item=False)
-            else:
-                value = self.inline(rest, line.number)
-                self.no_continuation(indent, line.number)
-            entries.append((key, value))
-        return Mapping(tuple(entries), start)
-
-    def nested(self, indent: int, number: int, *, context: str, after_item: bool) -> Node:
-        """The block under ``key:`` or ``-``; a key's sequence may sit at the key's own indentation."""
-        if self.pos < len(self.lines):
-            following = self.lines[self.pos]
-            if following.indent > indent:
-                return self.block(following.indent, context=context)
-            if not after_item and following.indent == indent and _is_item(following.text):
-                return self.sequence(indent, context=context)
-        return Scalar(None, number)
-
-    def no_continuation(self, indent: int, number: int) -> None:
-        if self.pos < len(self.lines) and self.lines[self.pos].indent > indent:
-            following = self.lines[self.pos]
-            if not _is_item(following.text) and not _KEY.match(following.text):
-                self.fail(
-                    following.number, "multi-line scalars are not supported; write the value on one line"
-                )
-            self.fail(following.number, f"unexpected indentation before {_show(following.text)}")
-
-    # -- scalars -------------------------------------------------------------------------------
-
-    def inline(self, text: str, number: int) -> Node:
-        if text.startswith("["):
-            return self.flow_sequence(text, number)
-        if text.startswith("{"):
-            if _strip_comment(text) == "{}":
-                return Mapping((), number)
-            self.fail(number, "flow mappings ({...}) are not supported")
-        value, rest = self.scalar(text, number, flow=False)
-        if rest:
-            self.fail(number, f"unexpected text after a value: {_show(rest)}")
-        return Scalar(value, number)
-
-    def flow_sequence(self, text: str, number: int) -> Sequence:
-        items: list[Node] = []
-        rest = text[1:].lstrip()
-        if rest.startswith("]"):
-            rest = rest[1:]
+    def add(self, node: Node, size: int, *, merge_key: bool) -> None:
+        self.size += size
+        if not self.mapping:
+            self.items.append(node)
+        elif self.merging:
+            self.merging = False
+            for source in node.items if isinstance(node, Sequence) else (node,):
+                if not isinstance(source, Mapping):
+                    raise _Fail(node.line, "a merge key (<<) takes a mapping or a list of mappings")
+                self.merged.extend(source.entries)
+        elif self.key is not None:
+            if isinstance(node, Scalar) and node.value is None:
+                node = Scalar(None, self.key.line)  # `key:` alone: the parser marks the next line
+            self.pairs.append((self.key, node))
+            self.key = None
+        elif merge_key:
+            self.merging = True
+        elif not isinstance(node, Scalar) or node.value is None:
+            raise _Fail(node.line, "a key must be a single value (not a list, a mapping or empty)")
         else:
-            while True:
-                value, rest = self.scalar(rest, number, flow=True)
-                items.append(Scalar(value, number))
-                if rest.startswith(","):
-                    rest = rest[1:].lstrip()
-                    continue
-                if rest.startswith("]"):
-                    rest = rest[1:]
-                    break
-                self.fail(number, "a flow sequence must be closed with ] on the same line")
-        if _strip_comment(rest):
-            self.fail(number, f"unexpected text after a flow sequence: {_show(rest)}")
-        return Sequence(tuple(items), number)
+            if node.value in self.lines:
+                first = self.lines[node.value]
+                raise _Fail(node.line, f"duplicate key {node.value!r:.60} (first on line {first})")
+            self.lines[node.value] = node.line
+            self.key = node
 
-    def scalar(self, text: str, number: int, *, flow: bool) -> tuple[str, str]:
-        """One scalar at the start of ``text``; returns it and what follows (comments removed)."""
-        if text[:1] in ("'", '"'):
-            end = _quoted_end(text)
-            if end < 0:
-                self.fail(number, "a quoted value must end on the same line")
-            value = _unquote(text[: end + 1], number, self)
-            return value, _strip_comment(text[end + 1 :])
-        if text[:1] in "&*!|>%@`" or (text[:1] in "?" and text[1:2] in (" ", "")):
-            self.fail(number, f"{_show(text[:1])} (anchors, aliases, tags, block scalars) is not supported")
-        body = _strip_comment(text)
-        if flow:
-            end = len(re.split(r"[,\[\]{}]", body, maxsplit=1)[0])
-            value = body[:end].strip()
-            if not value:
-                self.fail(number, "empty item in a flow sequence")
-            return value, body[end:].lstrip()
-        if re.search(r":(\s|$)", body):
-            self.fail(number, f"unexpected ': ' in a value: {_show(body)}; quote the value")
-        return body, ""
+    def close(self) -> Node:
+        if not self.mapping:
+            return Sequence(tuple(self.items), self.line)
+        pairs = list(self.pairs)
+        seen: set[str | None] = set(self.lines)
+        for key, value in self.merged:  # explicit keys win, then the first merged mapping
+            if key.value not in seen:
+                seen.add(key.value)
+                pairs.append((key, value))
+        return Mapping(tuple(pairs), self.line)
 
 
-def _is_item(text: str) -> bool:
-    return text == "-" or text.startswith(("- ", "-\t"))
+def _check_tag(tag: str | None, line: int) -> None:
+    if tag is not None and tag != "!" and not tag.startswith(_CORE_TAG):
+        raise _Fail(line, f"the tag {tag!r:.60} is not supported")
 
 
-def _strip_comment(text: str) -> str:
-    """Text before a ``#`` that starts a comment (at the start, or after whitespace)."""
-    match = re.search(r"(^|\s)#", text)
-    return (text[: match.start()] if match else text).strip()
+class _Assembler:
+    """Parser events into nodes: a stack of open collections, anchors, and a value budget."""
 
+    def __init__(self) -> None:
+        self.anchors: dict[str, tuple[Node, int]] = {}
+        self.stack: list[_Open] = []
+        self.root: Node | None = None
+        self.documents = 0
+        self.total = 0
 
-def _quoted_end(text: str) -> int:
-    quote = text[0]
-    index = 1
-    while index < len(text):
-        char = text[index]
-        if quote == '"' and char == "\\":
-            index += 2
-            continue
-        if char == quote:
-            if quote == "'" and text[index + 1 : index + 2] == "'":
-                index += 2
-                continue
-            return index
-        index += 1
-    return -1
+    def feed(self, event: Event) -> None:
+        from ruamel.yaml import events as ev
 
+        line = event.start_mark.line + 1 if event.start_mark is not None else 1
+        if isinstance(event, ev.DocumentStartEvent):
+            self.documents += 1
+            if self.documents > 1:
+                raise _Fail(line, "only one YAML document is supported")
+        elif isinstance(event, ev.CollectionStartEvent):
+            _check_tag(event.tag, line)
+            if len(self.stack) >= MAX_DEPTH:
+                raise _Fail(line, f"values are nested more than {MAX_DEPTH} levels deep")
+            self.stack.append(_Open(isinstance(event, ev.MappingStartEvent), line, event.anchor))
+        elif isinstance(event, ev.CollectionEndEvent):
+            opened = self.stack.pop()
+            self.attach(opened.close(), opened.size, 1, opened.anchor, line)
+        elif isinstance(event, ev.AliasEvent):
+            if event.anchor not in self.anchors:
+                raise _Fail(line, f"the alias *{event.anchor} names no anchor defined before it")
+            node, size = self.anchors[event.anchor]
+            self.attach(node, size, size, None, line)
+        elif isinstance(event, ev.ScalarEvent):
+            _check_tag(event.tag, line)
+            value: str = event.value
+            if _CONTROL.search(value):
+                raise _Fail(line, f"a value holds a control character: {value!r:.60}")
+            plain = event.style is None and event.tag is None
+            scalar = Scalar(None if plain and value in _NULLS else value, line)
+            self.attach(scalar, 1, 1, event.anchor, line, merge_key=plain and value == "<<")
 
-def _unquote(text: str, number: int, parser: _Parser) -> str:
-    if text[:1] == "'" and text.endswith("'") and len(text) >= 2:
-        return text[1:-1].replace("''", "'")
-    if text[:1] == '"' and text.endswith('"') and len(text) >= 2:
-        out: list[str] = []
-        body = text[1:-1]
-        index = 0
-        while index < len(body):
-            char = body[index]
-            if char == "\\":
-                code = body[index + 1 : index + 2]
-                if code in _ESCAPES:
-                    out.append(_ESCAPES[code])
-                    index += 2
-                    continue
-                if code == "u" and re.fullmatch(r"[0-9A-Fa-f]{4}", body[index + 2 : index + 6]):
-                    out.append(chr(int(body[index + 2 : index + 6], 16)))
-                    index += 6
-                    continue
-                parser.fail(number, f"unsupported escape \\{code} in a quoted value")
-            out.append(char)
-            index += 1
-        return "".join(out)
-    return text
-
-
-def _show(text: str) -> str:
-    text = text.strip()
-    return repr(text if len(text) <= 60 else text[:57] + "...")
+    def attach(
+        self, node: Node, size: int, count: int, anchor: str | None, line: int, *, merge_key: bool = False
+    ) -> None:
+        self.total += count
+        if self.total > MAX_NODES:
+            raise _Fail(line, f"the document expands to more than {MAX_NODES} values (aliases?)")
+        if anchor is not None:
+            self.anchors[anchor] = (node, size)
+        if self.stack:
+            self.stack[-1].add(node, size, merge_key=merge_key)
+        else:
+            self.root = node
 
 
 def parse_yaml(text: str, file: str) -> Node | None:
     """Parse ``text``; None for an empty document. Errors are ``FILE:LINE: ...`` UserErrors."""
-    return _Parser(text, file).document()
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
+
+    def fail(line: int, message: str) -> NoReturn:
+        raise UserError(f"{file}:{line}: {message}", hint=_HINT) from None
+
+    assembler = _Assembler()
+    try:
+        for event in YAML(typ="safe", pure=True).parse(text):
+            assembler.feed(event)
+    except _Fail as exc:
+        fail(exc.line, exc.message)
+    except MarkedYAMLError as exc:
+        # what was left open (a quote, a bracket, a key) is named where it started
+        unclosed = any(word in str(exc.problem) for word in _UNCLOSED) and exc.context_mark
+        mark = exc.context_mark if unclosed else exc.problem_mark or exc.context_mark
+        problem = " ".join(filter(None, (exc.context, exc.problem))) or "not valid YAML"
+        fail(mark.line + 1 if mark is not None else 1, problem)
+    except ReaderError as exc:
+        fail(text.count("\n", 0, max(exc.position, 0)) + 1, f"character {exc.character!r} is not allowed")
+    except YAMLError as exc:
+        fail(1, f"not valid YAML: {str(exc).strip().splitlines()[0]:.200}")
+    except RecursionError:  # pragma: no cover - the parser is iterative; kept as a last guard
+        fail(1, "values are nested too deeply")
+    return assembler.root

@@ -7,13 +7,17 @@ table per package and platform, sorted. Reading uses tomllib; writing is determi
 
 from __future__ import annotations
 
-import re
-import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from condauv import validation
 from condauv.errors import LockfileError
+from condauv.lock.validate import LOCK_NAME, REGENERATE, check_conda, check_environment, check_pypi
+
+if TYPE_CHECKING:
+    from condauv.manifest.model import Manifest
 
 __all__ = [
     "LOCK_NAME",
@@ -25,10 +29,8 @@ __all__ = [
     "parse_lock",
 ]
 
-LOCK_NAME = "condauv.lock"
 LOCK_VERSION = 1
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _HEADER = "# This file is written by condauv (`condauv lock`). Do not edit it by hand.\n"
 
 
@@ -67,14 +69,14 @@ class _Fields:
 
     def sha256(self, key: str = "sha256") -> str:
         value = self.text(key)
-        if not _SHA256.match(value):
+        if not validation.is_sha256(value):
             raise LockfileError(
                 f"{LOCK_NAME}: {self.where}.{key} is not a sha256 hex digest", hint=_REGENERATE
             )
         return str(value)
 
 
-_REGENERATE = "run `condauv lock` to write it again"
+_REGENERATE = REGENERATE
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,6 +101,7 @@ class CondaPackage:
     requested: str | None = None  # the manifest spec that asked for it, if any
     reason: str = ""
     provides: tuple[str, ...] = ()  # PyPI distributions inside it, "name==version"
+    entry: str | None = None  # the [dependencies] entry whose evidence-based decision this is
 
     @property
     def file_name(self) -> str:
@@ -114,7 +117,7 @@ class CondaPackage:
     @classmethod
     def from_dict(cls, raw: Any, where: str) -> CondaPackage:
         f = _Fields(raw, where)
-        return cls(
+        package = cls(
             platform=f.text("platform"),
             name=f.text("name"),
             version=f.text("version"),
@@ -133,7 +136,10 @@ class CondaPackage:
             requested=f.text("requested", None),
             reason=f.text("reason", ""),
             provides=f.strs("provides"),
+            entry=f.text("entry", None),
         )
+        check_conda(package, where)
+        return package
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,6 +153,7 @@ class PypiPackage:
     sha256: str
     requested: str | None = None
     reason: str = ""
+    entry: str | None = None  # the [dependencies] entry whose evidence-based decision this is
 
     @property
     def file_name(self) -> str:
@@ -158,7 +165,7 @@ class PypiPackage:
     @classmethod
     def from_dict(cls, raw: Any, where: str) -> PypiPackage:
         f = _Fields(raw, where)
-        return cls(
+        package = cls(
             platform=f.text("platform"),
             name=f.text("name"),
             version=f.text("version"),
@@ -166,7 +173,10 @@ class PypiPackage:
             sha256=f.sha256(),
             requested=f.text("requested", None),
             reason=f.text("reason", ""),
+            entry=f.text("entry", None),
         )
+        check_pypi(package, where)
+        return package
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -204,6 +214,8 @@ class Lock:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Lock:
+        """Every field checked (see :mod:`condauv.lock.validate`), the first failure named."""
+        validation.check_strings(raw, what=LOCK_NAME, error=LockfileError, hint=_REGENERATE)
         version = raw.get("version")
         if version != LOCK_VERSION:
             raise LockfileError(
@@ -218,13 +230,34 @@ class Lock:
             raise LockfileError(
                 f"{LOCK_NAME}: [[conda]] and [[pypi]] must be arrays of tables", hint=_REGENERATE
             )
-        return cls(
+        lock = cls(
             content_hash=top.text("content-hash"),
             channels=env.strs("channels"),
             platforms=env.strs("platforms"),
             conda=tuple(CondaPackage.from_dict(p, f"conda[{i}]") for i, p in enumerate(conda)),
             pypi=tuple(PypiPackage.from_dict(p, f"pypi[{i}]") for i, p in enumerate(pypi)),
         )
+        check_environment(lock.channels, lock.platforms)
+        _check_entries("conda", lock.conda, lock.platforms)
+        _check_entries("pypi", lock.pypi, lock.platforms)
+        return lock
+
+
+def _check_entries(
+    side: str, packages: Sequence[CondaPackage | PypiPackage], platforms: Sequence[str]
+) -> None:
+    """One entry per package and platform, for a platform the lock is for."""
+    seen: set[tuple[str, str]] = set()
+    for index, package in enumerate(packages):
+        key = (package.platform, package.name)
+        if package.platform not in platforms or key in seen:
+            raise LockfileError(
+                f"{LOCK_NAME}: {side}[{index}] ({package.name} {package.version}): "
+                + ("a second entry for" if key in seen else "a platform the lock is not for:")
+                + f" {package.name} on {package.platform}",
+                hint=_REGENERATE,
+            )
+        seen.add(key)
 
 
 def _to_dict(package: CondaPackage | PypiPackage) -> dict[str, Any]:
@@ -238,18 +271,23 @@ def _to_dict(package: CondaPackage | PypiPackage) -> dict[str, Any]:
 
 
 def parse_lock(text: str) -> Lock:
-    """Parse lockfile text; a malformed or unknown-version lock is a :class:`LockfileError`."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise LockfileError(f"{LOCK_NAME} is not valid TOML: {exc}", hint=_REGENERATE) from None
+    """Parse lockfile text; a malformed, invalid or unknown-version lock is a :class:`LockfileError`."""
+    raw = validation.load_toml(text, what=LOCK_NAME, error=LockfileError, hint=_REGENERATE)
     return Lock.from_dict(raw)
 
 
-def load_lock(path: Path) -> Lock | None:
-    """The lock at ``path``, or ``None`` when there is none."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+def load_lock(path: Path, *, manifest: Manifest | None = None) -> Lock | None:
+    """The lock at ``path``, or ``None`` when there is none.
+
+    With ``manifest``, every URL must also belong to one of its channels, indexes or find-links
+    folders (:func:`condauv.lock.validate.check_sources`): do that wherever the lock is installed.
+    """
+    if not path.exists() and not path.is_symlink():
         return None
-    return parse_lock(text)
+    text = validation.read_text(path, what=LOCK_NAME, error=LockfileError, hint=_REGENERATE)
+    lock = parse_lock(text)
+    if manifest is not None:
+        from condauv.lock.validate import check_sources
+
+        check_sources(lock, manifest)
+    return lock

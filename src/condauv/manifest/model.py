@@ -9,10 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -20,6 +19,10 @@ from packaging.utils import canonicalize_name
 
 from condauv.errors import ManifestError
 from condauv.platforms import KNOWN_SUBDIRS, current_subdir
+from condauv.validation import check_strings, check_text, load_toml, read_text
+
+if TYPE_CHECKING:
+    from condauv.pypi.auth import Index
 
 __all__ = [
     "DEFAULT_PYTHON",
@@ -46,6 +49,8 @@ _CONDA_VERSION = re.compile(r"^[A-Za-z0-9_.*+!<>=,|~ -]+$")
 _TOP_KEYS = {"environment", "pypi-options", "classify", "names", *TABLES}
 _ENV_KEYS = {"name", "python", "channels", "platforms", "prefix"}
 _PYPI_OPTION_KEYS = {"index-url", "extra-index-urls", "find-links", "no-index"}
+_READ_HINT = "condauv.toml is UTF-8 text: save it as UTF-8, or run `condauv init` for a new one"
+_TOML_HINT = "fix the TOML at that line and column (the tables are described in the README)"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,13 +86,27 @@ class PypiOptions:
     find_links: tuple[str, ...] = ()
     no_index: bool = False
 
+    def indexes(self) -> tuple[Index, ...]:
+        """The index URLs (default first), each split into name, URL and credentials."""
+        from condauv.pypi.auth import parse_index
+
+        urls = ((self.index_url,) if self.index_url else ()) + self.extra_index_urls
+        return tuple(parse_index(u) for u in urls)
+
+    def public_index_urls(self) -> tuple[str, ...]:
+        """The index URLs without names or credentials: what may be shown, hashed or locked."""
+        return tuple(i.url for i in self.indexes())
+
     def uv_args(self) -> list[str]:
-        """The matching uv command-line flags."""
+        """The matching uv command-line flags (index URLs with their credentials, which
+        :class:`~condauv.pypi.uv.Uv` moves into uv's environment, off the command line)."""
         args: list[str] = []
-        if self.index_url:
-            args += ["--index-url", self.index_url]
-        for url in self.extra_index_urls:
-            args += ["--extra-index-url", url]
+        for position, index in enumerate(self.indexes()):
+            default = position == 0 and bool(self.index_url)
+            if index.name:  # uv's own syntax for a named index (UV_INDEX_<NAME>_USERNAME applies)
+                args += ["--default-index" if default else "--index", index.for_uv()]
+            else:
+                args += ["--index-url" if default else "--extra-index-url", index.for_uv()]
         for link in self.find_links:
             args += ["--find-links", link]
         if self.no_index:
@@ -135,14 +154,24 @@ class Manifest:
             "classify": sorted(self.classify.items()),
             **({"names": sorted([k, list(v)] for k, v in self.names.items())} if self.names else {}),
             "pypi-options": {
-                "index-url": self.pypi_options.index_url,
-                "extra-index-urls": list(self.pypi_options.extra_index_urls),
+                "index-url": _public_index(self.pypi_options.index_url),
+                "extra-index-urls": [_public_index(u) for u in self.pypi_options.extra_index_urls],
                 "find-links": list(self.pypi_options.find_links),
                 "no-index": self.pypi_options.no_index,
             },
         }
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
         return "sha256:" + hashlib.sha256(blob).hexdigest()
+
+
+def _public_index(value: str | None) -> str | None:
+    """An index as the content hash sees it: credentials left out (a new token is no new lock)."""
+    if value is None:
+        return None
+    from condauv.pypi.auth import parse_index
+
+    index = parse_index(value)
+    return f"{index.name}={index.url}" if index.name else index.url
 
 
 def python_minor(spec: str) -> tuple[int, int] | None:
@@ -163,27 +192,20 @@ def pep440_specifier(spec: str) -> str:
 
 def load_manifest(path: Path) -> Manifest:
     """Read and validate ``path``; every problem is a :class:`ManifestError` with a hint."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    check_text(str(path), what="the manifest path", error=ManifestError, hint="pass --manifest PATH")
+    if not path.exists():
         raise ManifestError(
             f"no manifest at {path}",
             hint="run `condauv init` to create one, or pass --manifest PATH",
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"cannot read {path}: {exc}", hint="check the file") from None
+        )
+    text = read_text(path, what="the manifest", error=ManifestError, hint=_READ_HINT)
     return parse_manifest(text, path)
 
 
 def parse_manifest(text: str, path: Path) -> Manifest:
     """Parse manifest text; ``path`` is used for messages and to resolve relative paths."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ManifestError(
-            f"{path.name} is not valid TOML: {exc}",
-            hint="fix the TOML syntax at that line and column",
-        ) from None
+    data = load_toml(text, what=path.name, error=ManifestError, hint=_TOML_HINT)
+    check_strings(data, what=path.name, error=ManifestError, hint=_TOML_HINT)
     _reject_unknown(data, _TOP_KEYS, path.name, "")
     env = _environment(data.get("environment", {}), path)
     requested: list[Requested] = []
@@ -260,6 +282,12 @@ def _environment(raw: Any, path: Path) -> EnvironmentSettings:
     prefix = None
     if prefix_raw is not None:
         prefix_str = _expect(prefix_raw, str, file, "environment.prefix", "a path string")
+        check_text(
+            prefix_str,
+            what=f"{file}: environment.prefix",
+            error=ManifestError,
+            hint='give the environment\'s folder, e.g. prefix = ".condauv/env"',
+        )
         prefix = (path.parent / Path(prefix_str).expanduser()).resolve()
     return EnvironmentSettings(
         name=name,
@@ -324,6 +352,10 @@ def _pypi_options(raw: Any, path: Path) -> PypiOptions:
     if index_url is not None:
         _expect(index_url, str, file, "pypi-options.index-url", "a URL string")
     extra = _string_list(raw.get("extra-index-urls", []), file, "pypi-options.extra-index-urls")
+    if index_url is not None:
+        _index(index_url, f"{file}: pypi-options.index-url")
+    for position, value in enumerate(extra):
+        _index(value, f"{file}: pypi-options.extra-index-urls[{position}]")
     links = []
     for link in _string_list(raw.get("find-links", []), file, "pypi-options.find-links"):
         # a relative folder is relative to the manifest, not to where condauv runs
@@ -332,6 +364,15 @@ def _pypi_options(raw: Any, path: Path) -> PypiOptions:
     return PypiOptions(
         index_url=index_url, extra_index_urls=extra, find_links=tuple(links), no_index=no_index
     )
+
+
+def _index(value: str, what: str) -> None:
+    """``[name=]URL`` (credentials allowed, uv's syntax); the message shows the URL without them."""
+    from condauv.pypi.auth import parse_index
+    from condauv.validation import url
+
+    hint = 'write it like "https://host/simple" or "name=https://user:token@host/simple"'
+    url(parse_index(value).url, schemes=("https", "http", "file"), what=what, error=ManifestError, hint=hint)
 
 
 def _name_map(raw: Any, file: str) -> dict[str, tuple[str, ...]]:

@@ -40,6 +40,7 @@ from packaging.version import InvalidVersion, Version
 from condauv import _fs
 from condauv.manifest.model import PypiOptions
 from condauv.paths import cache_dir
+from condauv.pypi.auth import remember
 from condauv.pypi.index import (
     DEFAULT_INDEX_URL,
     ProjectFile,
@@ -129,9 +130,13 @@ class PypiSources:
 
     @classmethod
     def from_options(cls, options: PypiOptions, root: Path) -> PypiSources:
-        indexes = (
-            () if options.no_index else (options.index_url or DEFAULT_INDEX_URL, *options.extra_index_urls)
-        )
+        """The manifest's sources; index credentials go to :mod:`condauv.pypi.auth`, and the URLs
+        kept here (shown, cache keys) have none."""
+        indexes: tuple[str, ...] = ()
+        if not options.no_index:
+            indexes = tuple(
+                remember(i) for i in (options.index_url or DEFAULT_INDEX_URL, *options.extra_index_urls)
+            )
         folders = []
         for link in options.find_links:
             scheme = urlparse(link).scheme

@@ -1,29 +1,28 @@
 """Reading a package index's project page: PEP 691 JSON, or PEP 503 HTML where that is all there is.
 
 Private indexes (the PyTorch wheel index among them) often serve HTML only, so both forms are
-read into the same :class:`ProjectFile` list. Responses are asked for gzip-compressed: PyPI's
-page of numpy is 2 MB of JSON, about ten times less on the wire.
+read into the same :class:`ProjectFile` list. Requests go through :mod:`condauv.pypi.http` (httpx:
+proxies, CA bundles, credentials, kept-alive connections, gzip: PyPI's page of numpy is 2 MB of
+JSON, about ten times less on the wire).
 """
 
 from __future__ import annotations
 
-import gzip
-import http.client
 import json
-import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from email.message import Message
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urldefrag, urljoin, urlparse
 
 from packaging.utils import canonicalize_name
 
 from condauv.errors import CondauvError
+from condauv.pypi.auth import remember
+
+if TYPE_CHECKING:
+    from condauv.pypi.http import Response
 
 __all__ = [
     "DEFAULT_INDEX_URL",
@@ -37,7 +36,6 @@ __all__ = [
 ]
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple/"
-TIMEOUT_S = 30
 _ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
 
 
@@ -139,85 +137,48 @@ def _from_html(page_url: str, text: str) -> tuple[ProjectFile, ...]:
     return tuple(parser.files)
 
 
-class _Connections(threading.local):
-    """One keep-alive connection per thread and host: a TLS handshake costs more CPU than a
-    project page, and classification reads a hundred pages at once on two cores."""
+def _fetch(url: str, headers: dict[str, str]) -> Response:
+    from condauv.pypi.http import get
 
-    def __init__(self) -> None:
-        self.open: dict[tuple[str, str], http.client.HTTPConnection] = {}
-
-    def get(self, url: str, headers: dict[str, str]) -> tuple[int, Message, bytes]:
-        parsed = urlparse(url)
-        key = (parsed.scheme, parsed.netloc)
-        path = parsed.path + (f"?{parsed.query}" if parsed.query else "")
-        for attempt in (1, 2):  # a kept-alive connection the server closed: open a new one, once
-            connection = self.open.get(key)
-            if connection is None:
-                kind = http.client.HTTPSConnection if parsed.scheme == "https" else http.client.HTTPConnection
-                connection = self.open[key] = kind(parsed.netloc, timeout=TIMEOUT_S)
-            try:
-                connection.request("GET", path or "/", headers=headers)
-                response = connection.getresponse()
-                return response.status, response.headers, response.read()
-            except (http.client.HTTPException, ConnectionError):
-                connection.close()
-                del self.open[key]
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
-
-
-_connections = _Connections()
-
-
-def _fetch(url: str, headers: dict[str, str]) -> tuple[int, Message, bytes, str]:
-    """GET ``url``, following redirects; urllib where proxies or other schemes are in play."""
-    if urlparse(url).scheme in ("http", "https") and not urllib.request.getproxies():
-        for _ in range(5):
-            status, response_headers, body = _connections.get(url, headers)
-            location = response_headers.get("Location")
-            if status in (301, 302, 303, 307, 308) and location:
-                url = urljoin(url, location)
-                continue
-            return status, response_headers, body, url
-        raise CondauvError(f"too many redirects from {url}", hint="check the index URL")
-    request = urllib.request.Request(url, headers=headers)  # noqa: S310 (index URLs)
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
-            return response.status, response.headers, response.read(), response.geturl()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers, b"", url
+    return get(url, headers)
 
 
 def read_project_page(
     index_url: str, project: str, *, etag: str = "", select: Select | None = None
 ) -> IndexPage:
     """The files of ``project`` on the index at ``index_url``; ``etag`` makes it a conditional GET,
-    ``select`` keeps only the files it names."""
+    ``select`` keeps only the files it names. Credentials in ``index_url`` are used, never shown."""
+    from condauv.pypi.http import HttpError
+
+    index_url = remember(index_url)
     url = project_url(index_url, project)
-    headers = {"Accept": _ACCEPT, "Accept-Encoding": "gzip"}
+    headers = {"Accept": _ACCEPT}
     if etag:
         headers["If-None-Match"] = etag
     try:
-        status, response_headers, body, final = _fetch(url, headers)
-        if response_headers.get("Content-Encoding") == "gzip":
-            body = gzip.decompress(body)
-    except (urllib.error.URLError, TimeoutError, OSError, http.client.HTTPException) as exc:
+        response = _fetch(url, headers)
+    except HttpError as exc:
         raise CondauvError(
-            f"cannot read {url}: {getattr(exc, 'reason', exc)}",
-            hint="check the network, or pass --offline to use what is cached",
-        ) from exc
-    if status == 304:
+            f"cannot read {url}: {exc}",
+            hint="check the network (and HTTPS_PROXY/SSL_CERT_FILE), or pass --offline to use what is cached",
+        ) from None
+    if response.status == 304:
         return IndexPage(None, etag, not_modified=True)
-    if status == 404:
+    if response.status == 404:
         return IndexPage(None)
-    if status != 200:
-        raise CondauvError(f"the index answered {status} for {url}", hint="try again later")
-    new_etag = response_headers.get("ETag", "")
+    if response.status in (401, 403):
+        raise CondauvError(
+            f"the index answered {response.status} for {url}",
+            hint="give its credentials in the index URL, UV_INDEX_<NAME>_USERNAME/PASSWORD or ~/.netrc",
+        )
+    if response.status != 200:
+        raise CondauvError(f"the index answered {response.status} for {url}", hint="try again later")
+    new_etag = response.headers.get("etag", "")
+    body = response.body
     try:
-        if response_headers.get_content_type().endswith("json") or body.lstrip()[:1] == b"{":
-            return IndexPage(_from_json(final, json.loads(body), select), new_etag)
-        files = _from_html(final, body.decode("utf-8", errors="replace"))
+        if response.content_type.endswith("json") or body.lstrip()[:1] == b"{":
+            return IndexPage(_from_json(response.url, json.loads(body), select), new_etag)
+        files = _from_html(response.url, body.decode("utf-8", errors="replace"))
         if select is not None:
             chosen = set(select([f.filename for f in files]))
             files = tuple(f for f in files if f.filename in chosen)
@@ -225,18 +186,18 @@ def read_project_page(
     except ValueError as exc:
         raise CondauvError(
             f"{url} answered with a page condauv cannot read: {exc}", hint="check the URL"
-        ) from exc
+        ) from None
 
 
 def fetch_bytes(url: str) -> bytes | None:
     """A small file (``.metadata``) over the same kept-alive connections; ``None`` when absent."""
+    from condauv.pypi.http import HttpError
+
     try:
-        status, response_headers, body, _ = _fetch(url, {"Accept-Encoding": "gzip"})
-        if response_headers.get("Content-Encoding") == "gzip":
-            body = gzip.decompress(body)
-    except (urllib.error.URLError, TimeoutError, OSError, http.client.HTTPException):
+        response = _fetch(url, {})
+    except HttpError:
         return None
-    return body if status == 200 else None
+    return response.body if response.status == 200 else None
 
 
 def files_in_folder(folder: Path, project: str) -> tuple[ProjectFile, ...]:

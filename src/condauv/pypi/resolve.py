@@ -11,7 +11,6 @@ result. pixi reaches the same end inside uv's library; this is the CLI-level equ
 from __future__ import annotations
 
 import re
-import tempfile
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -21,6 +20,7 @@ from typing import Any
 from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
+from condauv import _fs
 from condauv.errors import ConflictError, ProcessError, UserError
 from condauv.platforms import uv_python_platform, wheel_platform_tags
 from condauv.pypi.uv import Uv
@@ -74,7 +74,7 @@ def resolve(
     """Resolve ``requirements`` for ``subdir`` and ``python_version`` with ``owned`` fixed."""
     if not requirements:
         return []
-    with tempfile.TemporaryDirectory(prefix="condauv-resolve-") as tmp:
+    with _fs.scratch_dir("condauv-resolve-") as tmp:  # in condauv's cache: a killed lock's is removed
         work = Path(tmp)
         lines = list(requirements)
         for owner in owned.values():

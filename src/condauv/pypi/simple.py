@@ -11,8 +11,6 @@ import functools
 import hashlib
 import os
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +23,7 @@ from packaging.version import Version
 
 from condauv.errors import CondauvError, UserError
 from condauv.platforms import wheel_platform_tags
+from condauv.pypi.auth import remember, split_credentials
 from condauv.pypi.index import DEFAULT_INDEX_URL, ProjectFile, read_project_page
 
 __all__ = [
@@ -36,8 +35,6 @@ __all__ = [
     "target_tags",
     "wheel_candidates",
 ]
-
-TIMEOUT_S = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,13 +115,16 @@ def _sha256(path: Path) -> str:
 
 def _download(url: str, dest: Path, sha256: str) -> None:
     """Download ``url`` to ``dest`` through a temporary file, refusing content of another hash."""
+    from condauv.pypi.http import HttpError, stream
+
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     temp = Path(name)
+    shown = split_credentials(url)[0]
     try:
         digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:  # noqa: S310
-            for chunk in iter(lambda: response.read(1 << 20), b""):
+        with os.fdopen(fd, "wb") as out, stream(url) as chunks:
+            for chunk in chunks:
                 digest.update(chunk)
                 out.write(chunk)
         if digest.hexdigest() != sha256:
@@ -134,8 +134,8 @@ def _download(url: str, dest: Path, sha256: str) -> None:
             )
         temp.chmod(0o644)  # mkstemp makes it private; a cache is shared
         temp.replace(dest)
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise CondauvError(f"cannot download {url}: {getattr(exc, 'reason', exc)}", hint="try again") from exc
+    except (HttpError, OSError) as exc:
+        raise CondauvError(f"cannot download {shown}: {exc}", hint="try again") from None
     finally:
         temp.unlink(missing_ok=True)
 
@@ -155,6 +155,7 @@ def fetch_wheel(
     Yanked files are skipped; ``Requires-Python`` is checked against ``X.Y.0``.
     """
     spec = _specifier(project, specifier)
+    index_url = remember(index_url)  # credentials stay with the requests, out of the messages
     files = read_project_page(index_url, project).files
     if files is None:
         raise UserError(f"no such project on {index_url}: {project}", hint="check the project name")

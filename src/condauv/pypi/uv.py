@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
 
-from condauv import _process
-from condauv.errors import CondauvError
+from condauv import _process, validation
+from condauv.errors import ArchiveError, CondauvError, LockfileError, ProcessError
 
-__all__ = ["Uv", "find_uv"]
+__all__ = ["Artifact", "Uv", "find_uv", "write_pylock"]
 
 _ENV = {"UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1", "NO_COLOR": "1"}
 
@@ -32,12 +35,49 @@ def find_uv() -> str:
     return str(find_uv_bin())
 
 
+_INDEX_FLAGS = {"--index-url": "default", "-i": "default", "--default-index": "default"}
+_INDEX_FLAGS |= {"--extra-index-url": "extra", "--index": "extra"}
+
+
+def split_index_args(args: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """Move the index flags of ``args`` into uv's environment (``UV_DEFAULT_INDEX``, ``UV_INDEX``)
+    when one carries credentials or a name, so that no credential reaches a command line (which
+    ``ps`` shows to every user). uv reads both forms alike; flags would override the variables,
+    so all index flags move together."""
+    from condauv.pypi.auth import parse_index
+
+    pairs = [(args[i], args[i + 1]) for i in range(len(args) - 1) if args[i] in _INDEX_FLAGS]
+    if not any(parse_index(v).has_credentials or parse_index(v).name for _, v in pairs):
+        return list(args), {}
+    rest: list[str] = []
+    default: list[str] = []
+    extra: list[str] = []
+    skip = False
+    for i, arg in enumerate(args):
+        if skip:
+            skip = False
+        elif arg in _INDEX_FLAGS and i + 1 < len(args):
+            (default if _INDEX_FLAGS[arg] == "default" else extra).append(args[i + 1])
+            skip = True
+        else:
+            rest.append(arg)
+    env = {"UV_INDEX": " ".join(extra)} if extra else {}
+    if default:
+        env["UV_DEFAULT_INDEX"] = default[-1]
+    return rest, env
+
+
 class Uv:
-    """uv's ``pip`` interface, with the flags condauv always wants."""
+    """uv's ``pip`` interface, with the flags condauv always wants.
+
+    ``index_args`` (:meth:`~condauv.manifest.model.PypiOptions.uv_args`) apply to resolving; the
+    indexes' credentials (and names, for ``UV_INDEX_<NAME>_USERNAME``) also reach ``install``,
+    whose URLs are the lock's, without credentials: uv then applies them by realm.
+    """
 
     def __init__(self, *, offline: bool = False, index_args: Sequence[str] = ()) -> None:
         self.offline = offline
-        self.index_args = list(index_args)
+        self.index_args, self.index_env = split_index_args(index_args)
 
     def _base(self, subcommand: str) -> list[str]:
         args = [find_uv(), "pip", subcommand, "--no-config", "--color", "never"]
@@ -74,27 +114,40 @@ class Uv:
             "--quiet",
             *self.index_args,
         ]
-        return _process.run(command, what="uv resolves the PyPI side", env=_ENV, check=False)
+        return _process.run(
+            command, what="uv resolves the PyPI side", env={**_ENV, **self.index_env}, check=False
+        )
 
-    def install(self, python: Path, requirements: Path) -> None:
-        """Install exactly the hashed artifacts listed: no resolving, no dependencies added."""
+    def install(self, python: Path, requirements: Path, artifacts: Sequence[Artifact] = ()) -> None:
+        """Install exactly the hashed artifacts of ``requirements`` (a pylock.toml that
+        :func:`write_pylock` wrote from ``artifacts``): no resolving, no dependencies added."""
         command = [
             *self._base("install"),
             "--python",
             str(python),
             "--no-deps",
             "--require-hashes",
-            "--no-index",
+            # every line is a hashed direct URL: no index is asked; with credentials to give,
+            # the indexes are named (in the environment) so that uv applies them to the URLs
+            *(() if self.index_env else ("--no-index",)),
             "--reinstall",
+            "--preview-features",
+            "pylock",
             "-r",
             str(requirements),
         ]
-        _process.run(
-            command,
-            what="uv installs the PyPI packages",
-            env=_ENV,
-            hint="the lock's artifacts must be reachable (or cached, with --offline)",
-        )
+        try:
+            _process.run(
+                command,
+                what="uv installs the PyPI packages",
+                env={**_ENV, **self.index_env},
+                hint="the lock's artifacts must be reachable (or cached, with --offline)",
+            )
+        except ProcessError as exc:
+            mismatch = _hash_mismatch(exc.stderr, artifacts)
+            if mismatch is None:
+                raise
+            raise mismatch from None
 
     def uninstall(self, python: Path, names: Sequence[str]) -> None:
         """Remove PyPI distributions by name (never called with a conda-owned name)."""
@@ -102,3 +155,80 @@ class Uv:
             return
         command = [*self._base("uninstall"), "--python", str(python), *names]
         _process.run(command, what="uv removes PyPI packages", env=_ENV)
+
+
+class Artifact(Protocol):
+    """A locked PyPI artifact (:class:`condauv.lock.model.PypiPackage` is one)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def sha256(self) -> str: ...
+
+
+_PYLOCK_HINT = "the lock was edited or written by another tool: run `condauv lock` again"
+_MISMATCH = re.compile(r"Hash mismatch for `([^`]+)`\s*Expected:\s*(.*?)\s*Computed:\s*(\S+)", re.S)
+
+
+def write_pylock(folder: Path, artifacts: Sequence[Artifact]) -> Path:
+    """Write ``folder/pylock.toml`` (PEP 751) for :meth:`Uv.install`: a structured file that uv
+    parses strictly, never text pasted into requirement lines that uv would read as options.
+    Every field is checked again here, whatever the caller checked before."""
+    import tomlkit
+    from packaging.utils import canonicalize_name
+    from packaging.version import Version
+
+    packages = []
+    for artifact in artifacts:
+        what = f"the PyPI artifact {artifact.name!r:.80}"
+        name = validation.pypi_name(artifact.name, what=what, error=LockfileError, hint=_PYLOCK_HINT)
+        if not validation.is_pypi_version(artifact.version):
+            raise LockfileError(f"{what} has no PEP 440 version: {artifact.version!r:.80}", hint=_PYLOCK_HINT)
+        url = validation.url(
+            artifact.url,
+            schemes=("https", "http", "file"),
+            what=f"{what}: its URL",
+            error=LockfileError,
+            hint=_PYLOCK_HINT,
+        )
+        if "#" in url:
+            raise LockfileError(f"{what}: its URL carries a fragment: {url:.200}", hint=_PYLOCK_HINT)
+        digest = validation.sha256(
+            artifact.sha256, what=f"{what}: its sha256", error=LockfileError, hint=_PYLOCK_HINT
+        )
+        file = {"url": url, "hashes": {"sha256": digest}}
+        version = str(Version(artifact.version))
+        entry: dict[str, object] = {"name": canonicalize_name(name), "version": version}
+        if urlsplit(url).path.endswith(".whl"):
+            entry["wheels"] = [file]
+        else:
+            entry["sdist"] = file
+        packages.append(entry)
+    path = folder / "pylock.toml"
+    body = {"lock-version": "1.0", "created-by": "condauv", "packages": packages}
+    path.write_text(tomlkit.dumps(body), encoding="utf-8")
+    return path
+
+
+def _hash_mismatch(stderr: str, artifacts: Sequence[Artifact]) -> ArchiveError | None:
+    """uv's "Hash mismatch" report as one line: the artifact, its file, both hashes."""
+    found = _MISMATCH.search(stderr)
+    if found is None:
+        return None
+    spec, expected, computed = found[1], ", ".join(found[2].split()), found[3]
+    from packaging.utils import canonicalize_name
+
+    files = {
+        f"{canonicalize_name(a.name)}=={a.version}": unquote(urlsplit(a.url).path.rsplit("/", 1)[-1])
+        for a in artifacts
+    }
+    file = f" ({files[spec]})" if spec in files else ""
+    return ArchiveError(
+        f"hash mismatch for {spec}{file}: condauv.lock says {expected}, the file has {computed}",
+        hint="the file changed after it was locked, or the lock was edited: restore the file, "
+        "or run `condauv lock` again if you trust the new one",
+    )

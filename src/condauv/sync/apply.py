@@ -10,22 +10,26 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from condauv import _fs
-from condauv.conda.prefix import installed_conda, is_managed, mark_managed
+from condauv.conda.prefix import PrefixState, installed_conda, mark_managed, prefix_state
 from condauv.errors import LockfileError, UserError
 from condauv.lock.model import CondaPackage, Lock, PypiPackage, load_lock
 from condauv.platforms import current_subdir
-from condauv.project import Project
+from condauv.project import Project, holding_project_lock
 from condauv.pypi.site import InstalledDistribution, installed_distributions, site_packages
 from condauv.pypi.uv import Uv
+from condauv.sync import journal
 from condauv.sync.freshness import Freshness, freshness
 
-__all__ = ["SyncReport", "sync"]
+if TYPE_CHECKING:
+    from condauv.conda.records import CondaRecord
+
+__all__ = ["SyncReport", "refuse_foreign_removals", "sync"]
 
 log = logging.getLogger("condauv.sync")
 
@@ -40,6 +44,7 @@ class SyncReport:
     pypi_removed: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)  # damage found by the check, and undone
     unrepaired: list[str] = field(default_factory=list)  # damage found that sync cannot undo
+    interrupted: str | None = None  # an earlier sync killed part-way, which this one finished
 
     @property
     def changed(self) -> bool:
@@ -50,7 +55,7 @@ class SyncReport:
 
 def current_lock(project: Project, *, frozen: bool, offline: bool) -> tuple[Lock, bool]:
     """The lock to sync from, locking first when it is missing or stale (unless frozen)."""
-    existing = load_lock(project.lock_path)
+    existing = load_lock(project.lock_path, manifest=project.manifest)  # all of it checked, first
     state = freshness(project.manifest, existing)
     if state is Freshness.FRESH and existing is not None:
         return existing, False
@@ -66,6 +71,7 @@ def current_lock(project: Project, *, frozen: bool, offline: bool) -> tuple[Lock
     return result.lock, True
 
 
+@holding_project_lock
 def sync(
     project: Project,
     *,
@@ -80,6 +86,7 @@ def sync(
     (PyPI copies of conda-owned distributions, duplicates), which costs a directory listing;
     with ``repair`` also altered or missing files, which costs hashing every file.
     """
+    state = prefix_state(project.prefix)  # a folder that is no prefix: refused before anything is written
     lock, relocked = current_lock(project, frozen=frozen, offline=offline)
     with _fs.exclusive_lock(project.prefix / "conda-meta" / ".condauv-sync.lock"):
         report = SyncReport(project.prefix, locked=relocked)
@@ -88,14 +95,93 @@ def sync(
         python_version = lock.python_version(platform)
         if python_version is None:
             raise LockfileError(f"condauv.lock has no python for {platform}", hint="run `condauv lock` again")
-        uv = Uv(offline=offline)
-        _sync_conda(project, conda, python_version, uv, report, force=force)
-        _sync_pypi(project.prefix, lock, platform, python_version, uv, report)
-        if repair or _dist_info_damage(project.prefix, lock, platform, python_version):
-            _repair(project.prefix, lock, platform, python_version, uv, report, verify_files=repair)
-        if not is_managed(project.prefix):
+        _verify_conda_archives(project.prefix, conda)  # a bad archive: refused before anything is written
+        if state is PrefixState.NEW:  # the only time the marker is written (and adopt --in-place)
             mark_managed(project.prefix, project.manifest.path)
+        elif state is PrefixState.FOREIGN and not force:
+            refuse_foreign_removals(project.prefix, lock)
+        uv = Uv(offline=offline, index_args=project.manifest.pypi_options.uv_args())  # credentials
+        # journal: an earlier sync killed part-way left one; this sync verifies every file then
+        interrupted = journal.pending(project.prefix)
+        journal.begin(
+            project.prefix, conda=[p.name for p in conda], pypi=[p.name for p in lock.pypi_for(platform)]
+        )
+        report.interrupted = interrupted.describe() if interrupted else None
+        _sync_conda(project, conda, python_version, uv, report)
+        _sync_pypi(project.prefix, lock, platform, python_version, uv, report)
+        verify = repair or interrupted is not None
+        if verify or _dist_info_damage(project.prefix, lock, platform, python_version):
+            _repair(project.prefix, lock, platform, python_version, uv, report, verify_files=verify)
+        _keep_synced_copy(project, lock)
+        journal.clear(project.prefix)  # journal: every change is complete
         return report
+
+
+def _verify_conda_archives(prefix: Path, wanted: Sequence[CondaPackage]) -> None:
+    """Fill the package cache with verified entries for the conda packages this sync will link
+    (the archives' sha256 against the lock, their paths and links inside the prefix), so that an
+    :class:`~condauv.errors.ArchiveError` comes before any change. One stamp read per package
+    to add; rattler is not even imported when every entry is verified already."""
+    from condauv import paths
+    from condauv.conda import verify
+
+    have = installed_conda(prefix)
+    adding = [
+        p
+        for p in wanted
+        if p.name not in have or (have[p.name].version, have[p.name].build) != (p.version, p.build)
+    ]
+    if verify.unverified(paths.conda_pkgs_dir(), adding):
+        from condauv.conda import engine
+
+        engine.verified_cache(wanted)
+
+
+def refuse_foreign_removals(prefix: Path, lock: Lock) -> None:
+    """In a conda prefix condauv did not make, syncing to ``lock`` may add, never remove.
+
+    What would leave: conda packages the lock lacks, PyPI distributions neither side of the
+    lock holds, and the PyPI side of an interpreter whose minor version changes.
+    """
+    platform = current_subdir()
+    python_version = lock.python_version(platform) or ""
+    have = installed_conda(prefix)
+    locked = lock.conda_for(platform)
+    names = {p.name for p in locked}
+    leaving = [f"{name} {have[name].version} (conda)" for name in sorted(have) if name not in names]
+    old_python = have.get("python")
+    if old_python and _minor(old_python.version) != _minor(python_version):
+        leaving.append(f"the PyPI packages of python {old_python.version}, which becomes {python_version}")
+    else:
+        keep = {p.name for p in lock.pypi_for(platform)}
+        keep.update(name for p in locked for name in p.provided_names())
+        leaving += [
+            f"{d.name} {d.version} (pypi)"
+            for d in installed_distributions(site_packages(prefix, python_version))
+            if d.installer != "conda" and d.name not in keep
+        ]
+    if leaving:
+        raise UserError(
+            f"{prefix} is a conda prefix condauv did not create, and syncing would remove: "
+            + ", ".join(leaving),
+            hint="add those packages to the manifest, "
+            "or run `condauv sync --force` to make the prefix match the lock",
+        )
+
+
+def _keep_synced_copy(project: Project, lock: Lock) -> None:
+    """conda-meta keeps the lock and manifest this sync made the prefix match (``adopt`` reads
+    them); written only when they changed, so that a no-op sync writes nothing. The lock's text
+    is the file's, which condauv wrote from ``lock``: serialising it costs more than the no-op."""
+    from condauv.conda.prefix import read_synced_copy, write_synced_copy
+
+    try:
+        lock_text = project.lock_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        lock_text = lock.to_toml()
+    texts = (lock_text, project.manifest.path.read_text(encoding="utf-8"))
+    if read_synced_copy(project.prefix) != texts:
+        write_synced_copy(project.prefix, lock_text=texts[0], manifest_text=texts[1])
 
 
 def _sync_conda(
@@ -104,8 +190,6 @@ def _sync_conda(
     python_version: str,
     uv: Uv,
     report: SyncReport,
-    *,
-    force: bool,
 ) -> None:
     prefix = project.prefix
     have = installed_conda(prefix)
@@ -119,20 +203,60 @@ def _sync_conda(
     removed = sorted(f"{n} {have[n].version}" for n in have if n not in want)
     if not added and not removed:
         return
-    if removed and have and not is_managed(prefix) and not force:
-        raise UserError(
-            f"{prefix} is a conda prefix condauv did not create, and syncing would remove: "
-            + ", ".join(removed),
-            hint="add those packages to the manifest, or pass --force to make the prefix match the lock",
-        )
+    from condauv.conda import engine
+    from condauv.conda.records import read_records
+
+    # rattler unlinks a record by its paths_data, which real conda writes as package paths for
+    # noarch: python packages: it deletes the record and leaves the files. Read them first.
+    leaving = [r for r in read_records(prefix, on_error=_skip_record) if r.name not in same]
+    _refuse_unlinking_outside(prefix, leaving)
     old_python = have.get("python")
     if old_python and _minor(old_python.version) != _minor(python_version):
         _remove_pypi_side(prefix, old_python.version, uv, report)
-    from condauv.conda import engine
-
-    requested = [f"{p.name} {p.requested}" if p.requested != "*" else p.name for p in wanted if p.requested]
-    engine.install(wanted, prefix, requested=requested)
+    engine.install(wanted, prefix, requested=_requested_specs(wanted))
+    _remove_unlinked_files(prefix, leaving)
     report.conda_added, report.conda_removed = added, removed
+
+
+def _requested_specs(packages: Sequence[CondaPackage]) -> list[str]:
+    """What conda-meta records as asked for (``requested_specs``), on every install and relink."""
+    return [f"{p.name} {p.requested}" if p.requested != "*" else p.name for p in packages if p.requested]
+
+
+def _refuse_unlinking_outside(prefix: Path, records: Sequence[CondaRecord]) -> None:
+    """rattler deletes every path of a record it unlinks, even ``../x`` or one behind a link out
+    of the prefix: refuse before it runs."""
+    from condauv.conda.prefix import outside_paths
+
+    for record in records:
+        outside = outside_paths(prefix, record.paths)
+        if outside:
+            raise UserError(
+                f"{record.record_path} lists paths outside {prefix} ("
+                + ", ".join(map(repr, outside[:3]))
+                + f"); unlinking {record.name} would delete them",
+                hint="neither conda nor condauv writes such a record: remove those paths from it "
+                "(or restore it from a backup), then sync again",
+            )
+
+
+def _skip_record(path: Path, exc: Exception) -> None:
+    log.warning("%s is not a readable conda record (%s): left as it is", path, exc)
+
+
+def _remove_unlinked_files(prefix: Path, leaving: Sequence[CondaRecord]) -> None:
+    """Delete what the records rattler just removed still have in the prefix, but for the
+    paths a remaining record lists; only inside the prefix, never through a link."""
+    from condauv.conda.prefix import remove_files
+    from condauv.conda.records import read_records
+
+    left = [p for r in leaving for p in r.paths if "\x00" not in p and os.path.lexists(prefix / p)]
+    if not left:
+        return  # the usual case: rattler removed them all, and nothing more is read
+    keep = {path for record in read_records(prefix, on_error=_skip_record) for path in record.paths}
+    removed = remove_files(prefix, left, keep=keep)
+    if removed:
+        log.info("removed %d file(s) that conda's records listed and rattler left", len(removed))
 
 
 def _minor(version: str) -> str:
@@ -181,11 +305,12 @@ def _sync_pypi(
 
 
 def _install_locked(uv: Uv, python: Path, packages: Sequence[PypiPackage]) -> None:
-    lines = [f"{p.name} @ {p.url} --hash=sha256:{p.sha256}" for p in packages]
-    with tempfile.TemporaryDirectory(prefix="condauv-install-") as tmp:
-        requirements = Path(tmp) / "requirements.txt"
-        requirements.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        uv.install(python, requirements)
+    """uv installs ``packages`` from a pylock.toml: a file it parses, no requirement lines
+    built from lock text, each field checked again as it is written."""
+    from condauv.pypi.uv import write_pylock
+
+    with _fs.scratch_dir("condauv-install-") as tmp:  # in condauv's cache: a killed sync's is removed
+        uv.install(python, write_pylock(Path(tmp), packages), packages)
 
 
 def _dist_info_damage(prefix: Path, lock: Lock, platform: str, python_version: str) -> bool:
@@ -230,8 +355,12 @@ def _repair(
     ]
     if relink:
         from condauv.conda import engine
+        from condauv.conda.records import read_records
 
-        engine.install(locked_conda, prefix, reinstall=relink)
+        _refuse_unlinking_outside(
+            prefix, [r for r in read_records(prefix, on_error=_skip_record) if r.name in relink]
+        )
+        engine.install(locked_conda, prefix, requested=_requested_specs(locked_conda), reinstall=relink)
         report.repaired += [f"relinked {name} (conda)" for name in relink]
     if repairs.strays:
         from condauv.conda.records import read_records
@@ -252,29 +381,55 @@ def remove_distribution(prefix: Path, folder: Path, *, keep: set[str]) -> None:
 
     Used on strays that uv or pip installed over conda's files: uninstalling them by name
     would pick either copy, and RECORD-less ones cannot be uninstalled by an installer.
+    A RECORD is untrusted input: each entry's folder is resolved (symlinks followed) and the
+    entry deleted only when that folder lies inside the prefix; a symlink listed is removed,
+    never what it points to; entries that make no sense are skipped, never an error.
     """
+    import contextlib
     import shutil
 
     from condauv.health.dists import read_record
+    from condauv.validation import contained
 
-    site = folder.parent
+    real_prefix = Path(os.path.realpath(prefix))
+    real_folder = Path(os.path.realpath(folder))
+    site = Path(os.path.realpath(folder.parent))
+    if not contained(prefix, folder.parent) or folder.is_symlink():
+        return
     parents: set[Path] = set()
     for entry in read_record(folder) or ():
-        target = Path(os.path.normpath(site / entry.path))
-        if not target.is_relative_to(prefix) or target.is_relative_to(folder):
+        if not entry.path or "\x00" in entry.path:
             continue
-        if target.relative_to(prefix).as_posix() in keep:
+        lexical = Path(os.path.normpath(site / entry.path))
+        parent = Path(os.path.realpath(lexical.parent))
+        target = parent / lexical.name
+        if not parent.is_relative_to(real_prefix) or target.is_relative_to(real_folder):
             continue
-        if target.is_symlink() or target.is_file():
-            target.unlink()
-            parents.add(target.parent)
+        if {target.relative_to(real_prefix).as_posix(), _prefix_relative(lexical, real_prefix)} & keep:
+            continue
+        with contextlib.suppress(OSError):
+            if target.is_symlink() or target.is_file():
+                target.unlink()
+                parents.add(parent)
     shutil.rmtree(folder, ignore_errors=True)
+    _remove_empty_folders(parents, site)
+
+
+def _remove_empty_folders(parents: set[Path], site: Path) -> None:
+    """Remove the folders that deleting files emptied, up to ``site`` (never through a link)."""
     for parent in sorted(parents, key=lambda p: len(p.parts), reverse=True):
         for empty in (parent, *parent.parents):
-            if empty == site or not empty.is_relative_to(site):
+            if empty == site or not empty.is_relative_to(site) or empty.is_symlink():
                 break
             if not empty.is_dir():
                 continue  # removed already, with a deeper folder that emptied it
-            if any(empty.iterdir()):
+            try:
+                if any(empty.iterdir()):
+                    break
+                empty.rmdir()
+            except OSError:
                 break
-            empty.rmdir()
+
+
+def _prefix_relative(path: Path, real_prefix: Path) -> str:
+    return path.relative_to(real_prefix).as_posix() if path.is_relative_to(real_prefix) else ""

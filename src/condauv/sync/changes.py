@@ -13,13 +13,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from condauv import _fs
+from condauv.conda.prefix import PrefixState, prefix_state
 from condauv.errors import ManifestError
-from condauv.lock.model import Lock, load_lock
+from condauv.lock.model import Lock
+from condauv.lock.validate import load_previous
 from condauv.manifest.edit import ManifestDocument, initial_manifest
 from condauv.manifest.model import DEFAULT_PYTHON, MANIFEST_NAME, Requested
 from condauv.platforms import current_subdir
-from condauv.project import Project
-from condauv.sync.apply import SyncReport, sync
+from condauv.project import Project, holding_project_lock, project_lock
+from condauv.sync.apply import SyncReport, refuse_foreign_removals, sync
 from condauv.sync.locking import build_lock
 
 if TYPE_CHECKING:
@@ -76,20 +78,27 @@ def init(
 
     for channel in list(channels) or ["conda-forge"]:
         channel_url(channel, path.parent)
-    _fs.atomic_write_text(path, text)
+    with project_lock(path):
+        if path.exists():  # another init won the race
+            raise ManifestError(f"{path} already exists", hint="edit it, or use `condauv add`")
+        _fs.atomic_write_text(path, text)
     return path
 
 
 def _apply(project: Project, document: ManifestDocument, *, no_sync: bool, offline: bool) -> ChangeResult:
     edited = document.manifest()
-    previous = load_lock(project.lock_path)
+    state = None if no_sync else prefix_state(project.prefix)  # no prefix to write: refused first
+    previous = load_previous(project.lock_path, project.manifest)
     new_lock = build_lock(edited, previous=previous, offline=offline)
+    if state is PrefixState.FOREIGN:  # what sync would refuse, refused before the files change
+        refuse_foreign_removals(project.prefix, new_lock)
     _fs.atomic_write_many([(edited.path, document.text()), (project.lock_path, new_lock.to_toml())])
     updated = project.with_manifest(edited)
     report = None if no_sync else sync(updated, frozen=True, offline=offline)
     return ChangeResult(updated, new_lock, report)
 
 
+@holding_project_lock
 def add(
     project: Project, entries: Sequence[Requested], *, no_sync: bool = False, offline: bool = False
 ) -> ChangeResult:
@@ -100,6 +109,7 @@ def add(
     return _apply(project, document, no_sync=no_sync, offline=offline)
 
 
+@holding_project_lock
 def remove(
     project: Project, names: Sequence[str], *, no_sync: bool = False, offline: bool = False
 ) -> ChangeResult:

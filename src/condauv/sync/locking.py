@@ -9,14 +9,17 @@ from dataclasses import dataclass
 from condauv import _fs
 from condauv.classification import Decision, decide
 from condauv.classification.guards import check_cuda_family
+from condauv.classification.kept import Move, entry_label, locked_reason, moves, settled_by_lock
 from condauv.classification.knowledge import knowledge
+from condauv.classification.policy import is_open
 from condauv.conda.channels import channel_url
 from condauv.conda.records import spec_name
 from condauv.errors import SolveError
-from condauv.lock.model import CondaPackage, Lock, PypiPackage, load_lock
+from condauv.lock.model import CondaPackage, Lock, PypiPackage
 from condauv.lock.reasons import conda_reasons, pypi_dependency_reason, python_reason
+from condauv.lock.validate import load_previous
 from condauv.manifest.model import Manifest, Requested
-from condauv.project import Project
+from condauv.project import Project, holding_project_lock
 from condauv.pypi.resolve import Owner, resolve
 from condauv.pypi.uv import Uv
 
@@ -29,45 +32,72 @@ log = logging.getLogger("condauv.lock")
 class LockResult:
     lock: Lock
     changed: bool  # the file on disk was (or would be) rewritten
+    moved: tuple[Move, ...] = ()  # [dependencies] entries whose manager changed
 
 
-def lock(project: Project, *, offline: bool = False, write: bool = True) -> LockResult:
-    """Lock ``project`` and write ``condauv.lock`` when its text changes."""
-    previous = load_lock(project.lock_path) if project.lock_path.exists() else None
-    new = build_lock(project.manifest, previous=previous, offline=offline)
+@holding_project_lock
+def lock(
+    project: Project, *, offline: bool = False, write: bool = True, reclassify: bool = False
+) -> LockResult:
+    """Lock ``project`` and write ``condauv.lock`` when its text changes; ``reclassify`` decides
+    every entry again instead of keeping the previous lock's decisions."""
+    previous = load_previous(project.lock_path, project.manifest)
+    new = build_lock(project.manifest, previous=previous, offline=offline, reclassify=reclassify)
     text = new.to_toml()
-    old_text = project.lock_path.read_text(encoding="utf-8") if project.lock_path.exists() else None
-    changed = text != old_text
+    old = project.lock_path.read_bytes() if project.lock_path.exists() else None  # maybe not UTF-8
+    changed = text.encode() != old
     if write and changed:
         _fs.atomic_write_text(project.lock_path, text)
-    return LockResult(new, changed)
+    moved = moves(project.manifest.requested, previous, new, project.manifest.names)
+    return LockResult(new, changed, tuple(moved))
 
 
-def decisions(manifest: Manifest, *, offline: bool) -> dict[str, Decision]:
-    """The manager of every manifest entry; the channels and the package index are asked about
-    the names the manifest and built-in knowledge leave undecided."""
+def decisions(
+    manifest: Manifest, *, offline: bool, previous: Lock | None = None, reclassify: bool = False
+) -> dict[str, Decision]:
+    """The manager of every manifest entry. ``previous`` settles the undecided entries it
+    already decided (unless ``reclassify``) and the names its conda side holds; the channels and
+    the package index are asked about what the manifest, built-in knowledge and it leave open."""
     from condauv.classification.classify import scope_of
     from condauv.classification.evidence import collect_evidence
 
     rules, names = manifest.classify, manifest.names
-    evidence = collect_evidence(
-        manifest.requested, scope_of(manifest), rules=rules, offline=offline, strict=True, names=names
+    env = manifest.environment
+    settled = settled_by_lock(
+        manifest.requested,
+        previous,
+        channels=[channel_url(c, manifest.root) for c in env.channels],
+        platforms=env.platforms,
+        rules=rules,
+        names=names,
+        keep=not reclassify,
     )
-    return {
+    rest = [r for r in manifest.requested if r.key not in settled]
+    evidence = collect_evidence(
+        rest, scope_of(manifest), rules=rules, offline=offline, strict=True, names=names
+    )
+    fresh = {
         r.key: decide(
             r, in_channels=evidence.in_channels, rules=rules, pypi=evidence.for_entry(r), names=names
         )
-        for r in manifest.requested
+        for r in rest
     }
+    return {r.key: settled.get(r.key) or fresh[r.key] for r in manifest.requested}
 
 
-def build_lock(manifest: Manifest, *, previous: Lock | None = None, offline: bool = False) -> Lock:
+def build_lock(
+    manifest: Manifest, *, previous: Lock | None = None, offline: bool = False, reclassify: bool = False
+) -> Lock:
     """The lock for ``manifest``; nothing is written. Raises on any conflict."""
     from condauv.conda import engine
 
     env = manifest.environment
     urls = [channel_url(c, manifest.root) for c in env.channels]
-    chosen = decisions(manifest, offline=offline)
+    chosen = decisions(manifest, offline=offline, previous=previous, reclassify=reclassify)
+    # the entries evidence (or the previous lock) decided: the lock says which, to keep them
+    labels = {
+        r.key: entry_label(r) for r in manifest.requested if is_open(r, manifest.classify, manifest.names)
+    }
     by_key = {r.key: r for r in manifest.requested}
     conda_entries = {d.name: by_key[k] for k, d in chosen.items() if d.manager == "conda"}
     pypi_entries = {k: by_key[k] for k, d in chosen.items() if d.manager == "pypi"}
@@ -95,7 +125,7 @@ def build_lock(manifest: Manifest, *, previous: Lock | None = None, offline: boo
         reasons = conda_reasons(
             {r.name.normalized: [spec_name(d) for d in r.depends] for r in records},
             {"python": python_reason(env.python)}
-            | {name: chosen[entry.key].reason for name, entry in conda_entries.items()},
+            | {name: locked_reason(chosen[entry.key]) for name, entry in conda_entries.items()},
         )
         owned: dict[str, Owner] = {}
         for record in records:
@@ -116,6 +146,7 @@ def build_lock(manifest: Manifest, *, previous: Lock | None = None, offline: boo
                     else (env.python if name == "python" else None),
                     reason=reasons[name],
                     provides=tuple(f"{d}=={v}" for d, v in sorted(dists.items())),
+                    entry=labels.get(requested.key) if requested else None,
                 )
             )
         artifacts = resolve(
@@ -136,9 +167,10 @@ def build_lock(manifest: Manifest, *, previous: Lock | None = None, offline: boo
                     url=artifact.url,
                     sha256=artifact.sha256,
                     requested=(entry.spec or "*") if entry else None,
-                    reason=chosen[entry.key].reason
+                    reason=locked_reason(chosen[entry.key])
                     if entry
                     else pypi_dependency_reason(artifact.required_by),
+                    entry=labels.get(entry.key) if entry else None,
                 )
             )
     return Lock(

@@ -32,9 +32,12 @@ def report_sync(out: Output, report: SyncReport) -> int:
                 "pypi": {"added": report.pypi_added, "removed": report.pypi_removed},
                 "repaired": report.repaired,
                 "unrepaired": report.unrepaired,
+                "interrupted": report.interrupted,
             }
         )
         return code
+    if report.interrupted:
+        out.info(f"finished an interrupted sync ({report.interrupted}): every file verified")
     for item in report.repaired:
         out.info(f" * {item}")
     for item in report.unrepaired:

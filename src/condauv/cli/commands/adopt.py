@@ -48,7 +48,11 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         force=args.force,
         in_place=args.in_place,
     )
-    result = adopt(args.adopted, args.manifest or Path.cwd() / MANIFEST_NAME, options)
+    from condauv.project import project_lock
+
+    manifest = (args.manifest or Path.cwd() / MANIFEST_NAME).expanduser().resolve()
+    with project_lock(manifest):  # adopt writes the manifest and the lock (and --in-place: the prefix)
+        result = adopt(args.adopted, manifest, options)
     if out.json_mode:
         out.data(result.to_dict())
         return 0

@@ -27,11 +27,13 @@ def _managed_by(prefix: Path, manifest: Path) -> bool:
 
 def handle(args: argparse.Namespace, out: Output) -> int:
     from condauv.errors import ManifestError
-    from condauv.health.check import check_prefix
+    from condauv.health.check import check_prefix, with_project_findings
     from condauv.lock.model import Lock, load_lock
+    from condauv.manifest.model import Manifest
     from condauv.project import Project
 
     lock: Lock | None = None
+    manifest: Manifest | None = None
     try:
         project = Project.load(args.manifest, args.prefix)
     except ManifestError:
@@ -42,8 +44,9 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         prefix = project.prefix
         # the project's lock describes the prefix only when it is the project's own
         if args.prefix is None or args.manifest is not None or _managed_by(prefix, project.manifest.path):
-            lock = load_lock(project.lock_path)
-    report = check_prefix(prefix, lock=lock)
+            lock = load_lock(project.lock_path, manifest=project.manifest)
+            manifest = project.manifest
+    report = with_project_findings(check_prefix(prefix, lock=lock), manifest=manifest, lock=lock)
     if out.json_mode:
         out.data(report.to_dict())
         return 0 if report.clean else 1

@@ -33,6 +33,20 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
+def _channels(result: Classification) -> str:
+    d = result.decision
+    if d.kept:
+        return f"not consulted: the decision is kept from condauv.lock (its conda name: {d.conda_name!r})"
+    if not result.channels_consulted:
+        return "not consulted"
+    text = f"consulted ({', '.join(result.channels)})"
+    if d.looked_up:
+        asked = ", ".join(repr(s) for s in d.looked_up)
+        found = f"they have {d.found_as!r}" if d.found_as else "they have none of them"
+        text += f": looked up {asked}; {found}"
+    return text
+
+
 def _explanation(name: str, result: Classification) -> list[str]:
     from condauv.classification.knowledge import knowledge
 
@@ -44,7 +58,7 @@ def _explanation(name: str, result: Classification) -> list[str]:
         "  rules consulted, strongest first:",
         *(f"    {line}" for line in d.trace),
         "  evidence:",
-        f"    conda channels: {'consulted' if result.channels_consulted else 'not consulted'}",
+        f"    conda channels: {_channels(result)}",
     ]
     if result.evidence is None:
         lines.append("    package index: not consulted (a conda-side name is never sent to PyPI)")

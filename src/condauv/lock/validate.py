@@ -1,0 +1,229 @@
+"""The lock is input too: it arrives in pull requests, so every field of it is checked on load.
+
+Two steps. :func:`check_conda` and :func:`check_pypi` (the model runs them as it reads each
+entry) hold every field to its grammar and each artifact's file name to its name and version.
+:func:`check_sources` then holds every URL to the sources of the manifest, never to anything the
+lock itself says: a conda URL must be ``<channel>/<subdir>/<file>`` for a channel of
+condauv.toml, a PyPI URL must be on the host of one of its indexes or under one of its
+find-links folders. Anything else is a :class:`LockfileError` naming the entry.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from condauv import validation
+from condauv.errors import LockfileError
+from condauv.platforms import KNOWN_SUBDIRS
+
+if TYPE_CHECKING:
+    from condauv.lock.model import CondaPackage, Lock, PypiPackage
+    from condauv.manifest.model import Manifest, PypiOptions
+
+__all__ = [
+    "CONDA_SUBDIRS",
+    "LOCK_NAME",
+    "REGENERATE",
+    "URL_SCHEMES",
+    "check_conda",
+    "check_environment",
+    "check_pypi",
+    "check_sources",
+    "conda_channel_of",
+    "pypi_sources",
+]
+
+log = logging.getLogger("condauv.lock")
+
+LOCK_NAME = "condauv.lock"
+REGENERATE = "run `condauv lock` to write it again"
+URL_SCHEMES = ("https", "http", "file")
+CONDA_SUBDIRS = (*KNOWN_SUBDIRS, "noarch")
+CONDA_EXTENSIONS = (".conda", ".tar.bz2")
+#: the index uv asks when the manifest names none, and where the files of PyPI's indexes live.
+DEFAULT_INDEX = "https://pypi.org/simple"
+_FILE_HOSTS = {"pypi.org": "files.pythonhosted.org", "test.pypi.org": "test-files.pythonhosted.org"}
+
+# conda's version and build grammars, as a strict charset: no ``-`` (it separates name, version
+# and build in a file name), no ``*`` (a pattern, not a version), no ``/`` or ``%``.
+_CONDA_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+!]*$")
+_CONDA_BUILD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+]*$")
+_MD5 = re.compile(r"^[0-9a-f]{32}$")
+_NOARCH = (None, "python", "generic")
+
+
+def _error(message: str) -> LockfileError:
+    return LockfileError(f"{LOCK_NAME}: {message}", hint=REGENERATE)
+
+
+def check_environment(channels: Sequence[str], platforms: Sequence[str]) -> None:
+    """``[environment]``: channel URLs of an allowed scheme, platforms condauv knows."""
+    for index, channel in enumerate(channels):
+        _url(channel, f"environment.channels[{index}]")
+    for index, platform in enumerate(platforms):
+        _platform(platform, f"environment.platforms[{index}]")
+
+
+def check_conda(package: CondaPackage, where: str) -> None:
+    """One ``[[conda]]`` entry, field by field; its URL must be
+    ``<channel>/<subdir>/<name>-<version>-<build>.conda`` (or ``.tar.bz2``)."""
+    p = package
+    validation.conda_name(p.name, what=f"{LOCK_NAME}: {where}.name", error=LockfileError, hint=REGENERATE)
+    if not _CONDA_VERSION.match(p.version):
+        raise _error(f"{where}.version is not a conda version: {p.version!r:.80}")
+    if not _CONDA_BUILD.match(p.build):
+        raise _error(f"{where}.build is not a conda build string: {p.build!r:.80}")
+    label = f"{where} ({p.name} {p.version})"
+    _platform(p.platform, f"{where}.platform")
+    if p.subdir not in (p.platform, "noarch"):
+        raise _error(f"{label}: subdir {p.subdir!r:.40} is neither its platform nor noarch")
+    if p.build_number < 0 or (p.size is not None and p.size < 0):
+        raise _error(f"{label}: build-number and size cannot be negative")
+    if p.md5 is not None and not _MD5.match(p.md5):
+        raise _error(f"{label}: md5 is not an md5 hex digest (32 lowercase hex digits)")
+    if p.noarch not in _NOARCH:
+        raise _error(f"{label}: noarch {p.noarch!r:.40} is not python or generic")
+    if p.python_site_packages_path is not None:
+        validation.relative_path(
+            p.python_site_packages_path,
+            what=f"{LOCK_NAME}: {label}: python-site-packages-path",
+            error=LockfileError,
+            hint=REGENERATE,
+        )
+    for index, item in enumerate(p.provides):
+        name, _, version = item.partition("==")
+        if not validation.is_pypi_name(name) or not validation.is_pypi_version(version):
+            raise _error(f"{label}: provides[{index}] is not name==version: {item!r:.80}")
+    _url(p.url, f"{label}: URL")
+    _url(p.channel, f"{label}: channel")
+    parts = urlsplit(p.url).path.rsplit("/", 2)
+    stem = f"{p.name}-{p.version}-{p.build}"
+    if len(parts) < 3 or unquote(parts[2]) not in [stem + ext for ext in CONDA_EXTENSIONS]:
+        raise _error(f"{label}: the URL's file is not {stem}.conda or {stem}.tar.bz2: {p.url:.200}")
+    if unquote(parts[1]) != p.subdir:
+        raise _error(f"{label}: the URL is not in the {p.subdir} folder of a channel: {p.url:.200}")
+    home = conda_channel_of(p.url)
+    if not (validation.url_within(home, p.channel) and validation.url_within(p.channel, home)):
+        raise _error(f"{label}: the URL {p.url:.200} is not in its channel {p.channel:.200}")
+
+
+def check_pypi(package: PypiPackage, where: str) -> None:
+    """One ``[[pypi]]`` entry: PEP 503 name, PEP 440 version, and a wheel or sdist file name
+    that agrees with both."""
+    p = package
+    validation.pypi_name(p.name, what=f"{LOCK_NAME}: {where}.name", error=LockfileError, hint=REGENERATE)
+    if not validation.is_pypi_version(p.version):
+        raise _error(f"{where}.version is not a PEP 440 version: {p.version!r:.80}")
+    label = f"{where} ({p.name} {p.version})"
+    _platform(p.platform, f"{where}.platform")
+    _url(p.url, f"{label}: URL")
+    file = unquote(urlsplit(p.url).path.rsplit("/", 1)[-1])
+    try:
+        if file.endswith(".whl"):
+            name, version, _, _ = parse_wheel_filename(file)
+        else:
+            name, version = parse_sdist_filename(file)
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        raise _error(f"{label}: the URL's file is neither a wheel nor an sdist: {file!r:.120}") from None
+    if name != canonicalize_name(p.name) or version != Version(p.version):
+        raise _error(f"{label}: the URL's file {file!r:.120} is not {p.name} {p.version}")
+
+
+def check_sources(lock: Lock, manifest: Manifest) -> None:
+    """Every URL of ``lock`` belongs to a channel, index or find-links folder of ``manifest``."""
+    from condauv.conda.channels import channel_url
+
+    channels = [channel_url(c, manifest.root) for c in manifest.environment.channels]
+    for index, conda in enumerate(lock.conda):
+        home = conda_channel_of(conda.url)
+        if not any(validation.url_within(home, c) and validation.url_within(c, home) for c in channels):
+            raise _error(
+                f"conda[{index}] ({conda.name} {conda.version}): URL {conda.url:.200} "
+                "is not in a channel of condauv.toml"
+            )
+    sources = pypi_sources(manifest.pypi_options)
+    for index, pypi in enumerate(lock.pypi):
+        if not any(validation.url_within(pypi.url, source) for source in sources):
+            raise _error(
+                f"pypi[{index}] ({pypi.name} {pypi.version}): URL {pypi.url:.200} "
+                "is not on an index of condauv.toml, nor in one of its find-links folders"
+            )
+
+
+def load_previous(path: Path, manifest: Manifest) -> Lock | None:
+    """The lock a new lock starts from (the solver prefers its records), or ``None``. An invalid
+    one is not used, with a warning: it is about to be replaced, and must not steer the solver."""
+    from condauv.lock.model import load_lock
+
+    try:
+        return load_lock(path, manifest=manifest)
+    except LockfileError as exc:
+        # the logger's name is the file's: "condauv.lock: pypi[3] (...): ...; the new lock ..."
+        log.warning("%s; the new lock is made without it", exc.message.removeprefix(f"{LOCK_NAME}: "))
+        return None
+
+
+def conda_channel_of(url: str) -> str:
+    """The channel of a conda artifact URL: what precedes ``/<subdir>/<file>``."""
+    return url.rsplit("/", 2)[0]
+
+
+def pypi_sources(options: PypiOptions) -> list[str]:
+    """The URLs under which the manifest's indexes and find-links folders serve files: an HTTP
+    index's whole host (PyPI's files host too), a ``file:`` index's folder, a find-links folder
+    (the folder of a find-links HTML page)."""
+    sources: list[str] = []
+    indexes = () if options.no_index else options.public_index_urls()  # no names, no credentials
+    if not options.no_index and not options.index_url:
+        indexes = (DEFAULT_INDEX, *indexes)
+    for index in indexes:
+        try:
+            parts = urlsplit(index)
+            port = f":{parts.port}" if parts.port else ""
+        except ValueError:
+            continue  # the manifest's reader refuses these; nothing of it is trusted here
+        if parts.scheme == "file":
+            sources.append(index)
+        elif parts.scheme in ("http", "https") and parts.hostname:
+            host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+            schemes = ("https",) if parts.scheme == "https" else ("http", "https")
+            sources += [f"{scheme}://{host}{port}/" for scheme in schemes]
+            if parts.hostname in _FILE_HOSTS:
+                sources.append(f"https://{_FILE_HOSTS[parts.hostname]}/")
+    for link in options.find_links:
+        if "://" not in link:
+            folder = Path(link)
+            sources.append((folder if not folder.is_file() else folder.parent).as_uri())
+        elif link.endswith("/") or "." not in link.rsplit("/", 1)[-1]:
+            sources.append(link)
+        else:  # a page of links (``.../torch_stable.html``): the files lie beside it
+            sources.append(link.rsplit("/", 1)[0] + "/")
+    return sources
+
+
+def _url(value: str, what: str) -> None:
+    validation.url(
+        value, schemes=URL_SCHEMES, what=f"{LOCK_NAME}: {what}", error=LockfileError, hint=REGENERATE
+    )
+    parts = urlsplit(value)
+    if parts.query or parts.fragment or "#" in value:
+        raise _error(f"{what} carries a query or fragment: {value:.200}")
+
+
+def _platform(value: str, what: str) -> None:
+    if value not in KNOWN_SUBDIRS:
+        raise _error(f"{what} {value!r:.40} is not a platform condauv knows ({', '.join(KNOWN_SUBDIRS)})")
