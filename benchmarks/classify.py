@@ -1,7 +1,7 @@
 """Classification speed: 100 popular packages, online with a cold cache, online warm, and offline.
 
-1. online, cold: a fresh cache folder; the channels and the package index are asked (in parallel,
-   one channel query for every undecided name);
+1. online, cold: a fresh cache folder; the channels are asked first (one query for every
+   undecided name), then the package index (in parallel) about the names they lack;
 2. online, warm: the same again; index pages younger than ``FRESH_S`` come from the cache;
 3. offline: built-in knowledge and the index cache alone.
 
@@ -9,7 +9,8 @@ Goals: (1) < 3 s, (3) < 50 ms, both measured in-process (what ``condauv classify
 its start-up; the CLI's wall time, start-up included, is printed beside them).
 
 Run: ``python benchmarks/classify.py [--channel URL] [--repeat N]``. The default channel is
-conda-forge; where it is unreachable the run says so and the index alone is weighed.
+conda-forge; where it is unreachable the run says so, and the index is asked only about names
+already on the PyPI side (an undecided name may be a channel's: it is never sent to an index).
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from condauv.classification.policy import CHANNEL_HELD
 from condauv.lock import load_lock
 from tests.clirunner import CLI
 from tests.integration.conftest import MakeProject
@@ -13,21 +14,22 @@ from tests.integration.conftest import MakeProject
 def test_classify_consults_the_channels_and_writes_nothing(cli: CLI, make_project: MakeProject) -> None:
     folder = make_project()
     before = sorted(p.name for p in folder.iterdir())
-    result = cli("classify", "--json", "tiny-a", "six", "requests", "torch", cwd=folder)
+    result = cli("classify", "--json", "tiny-a", "six", "idna", "requests", "torch", cwd=folder)
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["schema"] == 1
     by_spec = {p["spec"]: p for p in report["packages"]}
-    assert by_spec["tiny-a"]["manager"] == "conda"
-    assert by_spec["tiny-a"]["reason"] == (
-        "[dependencies]: not on the package index; the conda channels have it"
-    )
+    held = f"[dependencies]: {CHANNEL_HELD}"
+    assert (by_spec["tiny-a"]["manager"], by_spec["tiny-a"]["reason"]) == ("conda", held)
     assert by_spec["tiny-a"]["channels-consulted"] is True
-    assert by_spec["tiny-a"]["pypi-evidence"]["kind"] == "not-on-pypi"  # the wheelhouse lacks it
-    # six: both have it; the wheelhouse's wheel is pure Python, so uv installs it
-    assert by_spec["six"]["manager"] == "pypi"
-    assert by_spec["six"]["reason"].startswith("[dependencies]: PyPI has a pure-Python wheel (six")
-    assert by_spec["six"]["pypi-evidence"]["platforms"]["linux-64"]["kind"] == "pure"
+    assert by_spec["tiny-a"]["pypi-evidence"] is None  # a name the channels hold: index not asked
+    # six: the channel has it, so conda, though the wheelhouse has a pure wheel (never asked)
+    assert (by_spec["six"]["manager"], by_spec["six"]["reason"]) == ("conda", held)
+    assert by_spec["six"]["pypi-evidence"] is None
+    # idna: the channel lacks it; the wheelhouse's wheel is pure Python, so uv installs it
+    assert by_spec["idna"]["manager"] == "pypi"
+    assert by_spec["idna"]["reason"].startswith("[dependencies]: PyPI has a pure-Python wheel (idna")
+    assert by_spec["idna"]["pypi-evidence"]["platforms"]["linux-64"]["kind"] == "pure"
     assert by_spec["requests"]["manager"] == "pypi"
     assert (by_spec["torch"]["manager"], by_spec["torch"]["name"]) == ("conda", "pytorch")
     assert sorted(p.name for p in folder.iterdir()) == before
@@ -40,8 +42,9 @@ def test_explain_reads_well_and_says_how_to_override(cli: CLI, make_project: Mak
     text = result.stdout
     assert text.startswith("tiny-a: installed by conda as 'tiny-a'")
     assert "built-in PyPI list: tiny-a is not on it" in text
-    assert "=> conda: [dependencies]: not on the package index; the conda channels have it" in text
-    assert "package index, linux-64: not on the index" in text
+    assert f"=> conda: [dependencies]: {CHANNEL_HELD}" in text
+    assert "package index: not asked (a name the channels hold is never looked up on an index)" in text
+    assert "package index: not consulted" in text
     assert "condauv add --pypi tiny-a" in text
     assert '[classify] "tiny-a" = "pypi"' in text
 

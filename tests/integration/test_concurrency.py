@@ -49,7 +49,11 @@ def test_adds_at_once_keep_every_package(make_project: MakeProject, round_: int)
     assert set(NAMES) <= {p.name for p in lock.pypi}
     if sync:
         check = subprocess.run(
-            [sys.executable, "-m", "condauv", "check"], cwd=folder, capture_output=True, text=True, check=False
+            [sys.executable, "-m", "condauv", "check"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         assert check.returncode == 0, check.stdout + check.stderr
 

@@ -2,7 +2,8 @@
 
 A lock's conda/PyPI decision is kept for manifest entries that did not change; only
 ``condauv lock --reclassify`` recomputes it. The package index is never asked about a name the
-conda side holds. A name is looked up in the channels in both spellings (``torch``/``pytorch``).
+conda side or the channels hold (dependency confusion). A name is looked up in the channels in
+both spellings (``torch``/``pytorch``).
 """
 
 from __future__ import annotations
@@ -61,45 +62,55 @@ def _managers(folder: Path) -> dict[str, str]:
     return found
 
 
-def test_a_conda_decision_holds_when_a_same_named_wheel_appears(
+CHANNEL_HELD = (
+    "[dependencies]: the conda channels have it; names a channel holds are never looked up on a package index"
+)
+
+
+def _gain(channel: Path, tmp_path: Path, name: str, version: str) -> None:
+    """Add a conda package ``name`` (made from a pure wheel) to the local ``channel``."""
+    channel_from_wheels([write_wheel(tmp_path / "gained", name, version)], channel)
+
+
+def test_a_pypi_decision_holds_when_the_channel_gains_the_name(
     cli: CLI,
     tmp_path: Path,
     conda_channel: Path,
     indexes: IndexFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    lab = _lab_channel(tmp_path, ("foo", "1.0"))
+    lab = _lab_channel(tmp_path, ("bar", "1.0"))
     index = indexes({}, {})
+    _publish(index, tmp_path, "foo", "1.0")
     folder = _project(cli, tmp_path, [lab, conda_channel], index)
 
     first = cli("add", "--no-sync", "foo", cwd=folder)
     assert first.exit_code == 0, first.stderr
-    assert _managers(folder)["foo"] == "conda"  # channel has it, the index does not
+    assert _managers(folder)["foo"] == "pypi"  # the channels lack it: the index's wheel decides
+    was = "[dependencies]: PyPI has a pure-Python wheel (foo 1.0)"
 
-    _publish(index, tmp_path, "foo", "1.0")  # now anyone's pure wheel `foo` is on the index
-    # a fresh evidence cache, as after the index cache's ten minutes
+    _gain(lab, tmp_path, "foo", "1.0")  # now the lab channel has `foo` too
+    # fresh caches (the channels' repodata, the index's pages), as after a while
     monkeypatch.setenv("CONDAUV_CACHE_DIR", str(tmp_path / "fresh-cache"))
-    index.requested.clear()
     second = cli("add", "--no-sync", "tiny-a", cwd=folder)  # an unrelated change
     assert second.exit_code == 0, second.stderr
-    assert _managers(folder) == {"python": "conda", "foo": "conda", "tiny-a": "conda"}
+    assert _managers(folder) == {"python": "conda", "foo": "pypi", "tiny-a": "conda"}
     lock = load_lock(folder / "condauv.lock")
     assert lock is not None
-    reason = next(p.reason for p in lock.conda if p.name == "foo")
-    assert reason == "[dependencies]: not on the package index; the conda channels have it"
+    assert next(p.reason for p in lock.pypi if p.name == "foo") == was
     explained = cli("explain", "foo", cwd=folder)
     assert explained.exit_code == 0, explained.stderr
-    assert f"=> conda: {reason} (kept from condauv.lock)" in explained.stdout
+    assert f"=> pypi: {was} (kept from condauv.lock)" in explained.stdout
     assert "condauv lock --reclassify" in explained.stdout
-    assert "foo" not in index.requested  # a kept conda decision is never asked of the index
     relocked = cli("lock", cwd=folder)  # and locking again changes nothing
     assert relocked.exit_code == 0 and "unchanged" in relocked.stderr, relocked.stderr
 
+    index.requested.clear()
     moved = cli("lock", "--reclassify", cwd=folder)
     assert moved.exit_code == 0, moved.stderr
-    assert "foo: conda -> pypi" in moved.stderr, moved.stderr
-    assert "PyPI has a pure-Python wheel (foo 1.0)" in moved.stderr
-    assert _managers(folder)["foo"] == "pypi"
+    assert f"moved foo: pypi -> conda: {CHANNEL_HELD} (was: {was})" in moved.stderr, moved.stderr
+    assert _managers(folder)["foo"] == "conda"
+    assert "foo" not in index.requested  # a name the channels hold is not asked of the index
 
 
 def test_reclassify_reports_moves_as_json(
@@ -109,21 +120,61 @@ def test_reclassify_reports_moves_as_json(
     indexes: IndexFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    lab = _lab_channel(tmp_path, ("foo", "1.0"))
+    lab = _lab_channel(tmp_path, ("bar", "1.0"))
     index = indexes({}, {})
+    _publish(index, tmp_path, "foo", "1.0")
     folder = _project(cli, tmp_path, [lab, conda_channel], index)
     assert cli("add", "--no-sync", "foo", cwd=folder).exit_code == 0
     unchanged = cli("lock", "--json", "--reclassify", cwd=folder)
     assert unchanged.exit_code == 0, unchanged.stderr
     assert json.loads(unchanged.stdout)["moved"] == []
-    _publish(index, tmp_path, "foo", "1.0")
+    _gain(lab, tmp_path, "foo", "1.0")
     monkeypatch.setenv("CONDAUV_CACHE_DIR", str(tmp_path / "fresh-cache"))
     result = cli("lock", "--json", "--reclassify", cwd=folder)
     assert result.exit_code == 0, result.stderr
     (move,) = json.loads(result.stdout)["moved"]
-    assert (move["name"], move["from"], move["to"]) == ("foo", "conda", "pypi")
-    assert move["reason"].startswith("[dependencies]: PyPI has a pure-Python wheel")
-    assert "not on the package index" in move["was"]
+    assert (move["name"], move["from"], move["to"]) == ("foo", "pypi", "conda")
+    assert move["reason"] == CHANNEL_HELD
+    assert move["was"].startswith("[dependencies]: PyPI has a pure-Python wheel")
+
+
+def test_a_name_the_channels_hold_is_never_asked_of_an_index(
+    cli: CLI, tmp_path: Path, conda_channel: Path, indexes: IndexFactory
+) -> None:
+    # a private channel's `my-lab-tools`: anyone may register that name on PyPI, with a pure wheel
+    lab = _lab_channel(tmp_path, ("my-lab-tools", "1.0"), ("other-lab", "2.0"))
+    index = indexes({}, {})
+    for name in ("my-lab-tools", "other-lab", "pub-only"):
+        _publish(index, tmp_path, name, "9.9")
+    folder = _project(cli, tmp_path, [lab, conda_channel], index)
+
+    added = cli("add", "--no-sync", "my-lab-tools", cwd=folder)
+    assert added.exit_code == 0, added.stderr
+    assert _managers(folder)["my-lab-tools"] == "conda"
+    lock = load_lock(folder / "condauv.lock")
+    assert lock is not None
+    assert next(p.reason for p in lock.conda if p.name == "my-lab-tools") == CHANNEL_HELD
+    for command in (
+        ("lock",),
+        ("lock", "--reclassify"),
+        ("classify", "my-lab-tools", "other-lab", "My_Lab.Tools"),  # any spelling looked up
+        ("classify", "--json", "other-lab"),  # not in the manifest
+        ("explain", "my-lab-tools"),
+        ("explain", "other-lab"),
+    ):
+        result = cli(*command, cwd=folder)
+        assert result.exit_code == 0, (command, result.stderr)
+    assert {"my-lab-tools", "my-lab.tools", "my_lab_tools", "other-lab"}.isdisjoint(index.requested), (
+        index.requested
+    )
+    explained = cli("explain", "other-lab", cwd=folder).stdout
+    assert f"=> conda: {CHANNEL_HELD}" in explained
+    assert "package index: not consulted" in explained
+    # a name the channels lack is asked, and the index's evidence decides it
+    report = json.loads(cli("classify", "--json", "pub-only", cwd=folder).stdout)
+    (package,) = report["packages"]
+    assert (package["manager"], package["pypi-evidence"]["kind"]) == ("pypi", "pure")
+    assert "pub-only" in index.requested
 
 
 def test_conda_side_names_never_reach_the_index(

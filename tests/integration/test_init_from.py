@@ -69,7 +69,7 @@ def test_malformed_file_is_one_line_with_its_line_number_and_writes_nothing(cli:
     before = _files(tmp_path)
     _one_line_error(
         cli("init", "--from", "environment.yml", cwd=tmp_path),
-        'environment.yml:4: expected "- item" in the dependencies list',
+        "environment.yml:4: while scanning a simple key could not find expected ':'",  # ruamel.yaml's words
     )
     assert _files(tmp_path) == before
 

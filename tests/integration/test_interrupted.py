@@ -80,7 +80,9 @@ def test_sync_relinks_a_conda_package_the_journal_names(cli: CLI, make_project: 
     assert journal.pending(folder / ENV) is None
 
 
-def test_a_garbled_journal_still_makes_sync_verify(cli: CLI, make_project: MakeProject, tmp_path: Path) -> None:
+def test_a_garbled_journal_still_makes_sync_verify(
+    cli: CLI, make_project: MakeProject, tmp_path: Path
+) -> None:
     folder = _with_wheels(make_project, tmp_path, 10)
     assert cli("add", "--pypi", "manyfiles", cwd=folder).exit_code == 0
     (folder / ENV / "conda-meta" / journal.JOURNAL).write_bytes(b'{"schema": 1, "pid"')  # cut short
@@ -102,7 +104,7 @@ def _kill_while_uv_installs(folder: Path, timeout: float = 60) -> int:
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline and process.poll() is None:
-            target = [p for p in (folder / ENV / "lib").glob("python3.*/site-packages/manyfiles")]
+            target = list((folder / ENV / "lib").glob("python3.*/site-packages/manyfiles"))
             if target:
                 count = sum(1 for _ in os.scandir(target[0]))
                 if 0 < count < MANY:

@@ -66,8 +66,8 @@ def test_trace_lists_every_rule_consulted() -> None:
         "[classify]",
         "built-in conda list",
         "built-in PyPI list",
+        "conda channels",  # first: a name they hold is never asked of the index
         "package index",
-        "conda channels",
         "=> pypi",
     ]
 

@@ -10,6 +10,7 @@ import pytest
 from packaging.specifiers import SpecifierSet
 
 from condauv.classification import decide
+from condauv.classification.policy import CHANNEL_HELD
 from condauv.classification.transitive import dependency_view
 from condauv.manifest.model import PypiOptions, Requested
 from condauv.platforms import marker_environment
@@ -74,14 +75,13 @@ def _evidence(kind: str) -> PypiEvidence:
 @pytest.mark.parametrize(
     ("kind", "in_channels", "manager", "words"),
     [
-        ("pure", {"demo"}, "pypi", "pure-Python wheel"),
-        ("platform", {"demo"}, "pypi", "self-contained wheels for linux-64"),
-        ("sdist-only", {"demo"}, "conda", "no PyPI wheel for linux-64; the conda channels have it"),
-        ("no-wheel", {"demo"}, "conda", "the conda channels have it"),
+        ("pure", set(), "pypi", "pure-Python wheel"),
+        ("pure", None, "pypi", "pure-Python wheel"),  # offline: the index cache decides
+        ("platform", set(), "pypi", "self-contained wheels for linux-64"),
         ("sdist-only", set(), "pypi", "uv will build it from source"),
+        ("no-wheel", set(), "pypi", "the conda channels do not have it; uv will build it from source"),
         ("not-on-pypi", set(), "conda", "never sent to PyPI"),
         ("not-on-pypi", None, "conda", "never sent to PyPI"),
-        ("not-on-pypi", {"demo"}, "conda", "the conda channels have it"),
     ],
 )
 def test_evidence_decides_what_knowledge_leaves_open(
@@ -91,6 +91,18 @@ def test_evidence_decides_what_knowledge_leaves_open(
     assert decision.manager == manager
     assert words in decision.reason
     assert any(line.startswith("package index, linux-64:") for line in decision.trace)
+
+
+@pytest.mark.parametrize("kind", ["pure", "platform", "sdist-only", "no-wheel", "not-on-pypi", None])
+def test_a_name_the_channels_hold_is_conda_whatever_an_index_says(kind: str | None) -> None:
+    # dependency confusion: the index is not asked about it, and its word would not count
+    decision = decide(_entry("demo"), in_channels={"demo"}, pypi=_evidence(kind) if kind else None)
+    assert (decision.manager, decision.reason) == ("conda", f"[dependencies]: {CHANNEL_HELD}")
+    assert decision.trace[-3:] == (
+        "conda channels: they have 'demo'",
+        "package index: not asked (a name the channels hold is never looked up on an index)",
+        f"=> conda: [dependencies]: {CHANNEL_HELD}",
+    )
 
 
 def test_knowledge_beats_evidence() -> None:

@@ -14,7 +14,7 @@ from condauv.errors import ArchiveError, LockfileError
 from condauv.lock import CondaPackage, Lock, PypiPackage, load_lock, parse_lock
 from condauv.lock.validate import check_sources, load_previous, pypi_sources
 from condauv.manifest import parse_manifest
-from condauv.manifest.model import PypiOptions
+from condauv.manifest.model import Manifest, PypiOptions
 from condauv.pypi.uv import _hash_mismatch, write_pylock
 from condauv.validation import url_within
 
@@ -144,6 +144,11 @@ def test_pypi_fields_are_checked(change: dict[str, object], fragment: str) -> No
     assert fragment in info.value.message
 
 
+def test_a_channel_written_with_its_subdir_as_real_conda_does_is_accepted() -> None:
+    package = replace(SIX, channel=f"{CHANNEL}/noarch")
+    assert parse_lock(_text(conda=(PYTHON, package))).conda[1] == package
+
+
 def test_a_normalised_wheel_name_agrees_with_its_entry() -> None:
     package = replace(
         REQUESTS,
@@ -196,13 +201,13 @@ def test_undecodable_or_nul_lock_files_are_lockfile_errors(tmp_path: Path) -> No
 # -- every URL belongs to a source of the manifest ------------------------------------------------
 
 
-def _manifest(tmp_path: Path, pypi_options: str = "") -> object:
+def _manifest(tmp_path: Path, pypi_options: str = "") -> Manifest:
     text = f'[environment]\nname = "t"\npython = "3.11.*"\nchannels = ["conda-forge"]\n{pypi_options}'
     return parse_manifest(text, tmp_path / "condauv.toml")
 
 
 def test_urls_of_the_manifests_channels_and_default_index_pass(tmp_path: Path) -> None:
-    check_sources(_lock(), _manifest(tmp_path))  # type: ignore[arg-type]
+    check_sources(_lock(), _manifest(tmp_path))
 
 
 @pytest.mark.parametrize(
@@ -217,7 +222,7 @@ def test_urls_of_the_manifests_channels_and_default_index_pass(tmp_path: Path) -
 def test_a_conda_url_outside_the_manifests_channels_is_refused(tmp_path: Path, url: str) -> None:
     hostile = replace(PYTHON, url=url, channel=url.rsplit("/", 2)[0] + "/")
     with pytest.raises(LockfileError) as info:
-        check_sources(_lock(conda=(hostile,)), _manifest(tmp_path))  # type: ignore[arg-type]
+        check_sources(_lock(conda=(hostile,)), _manifest(tmp_path))
     assert info.value.message == (
         f"condauv.lock: conda[0] (python 3.11.7): URL {url} is not in a channel of condauv.toml"
     )
@@ -267,10 +272,10 @@ def test_a_pypi_url_must_be_on_an_index_or_find_links_of_the_manifest(
     manifest = _manifest(tmp_path, f"[pypi-options]\n{options}\n" if options else "")
     lock = _lock(pypi=(replace(REQUESTS, url=url),))
     if ok:
-        check_sources(lock, manifest)  # type: ignore[arg-type]
+        check_sources(lock, manifest)
         return
     with pytest.raises(LockfileError) as info:
-        check_sources(lock, manifest)  # type: ignore[arg-type]
+        check_sources(lock, manifest)
     assert info.value.message.startswith(
         f"condauv.lock: pypi[0] (requests 2.32.3): URL {url} is not on an index"
     )
@@ -284,14 +289,14 @@ def test_a_file_url_must_resolve_inside_a_find_links_folder(tmp_path: Path) -> N
     (wheels / "link").symlink_to(outside)
     manifest = _manifest(tmp_path, '[pypi-options]\nfind-links = ["wheels"]\nno-index = true\n')
     name = "requests-2.32.3-py3-none-any.whl"
-    check_sources(_lock(pypi=(replace(REQUESTS, url=(wheels / name).as_uri()),)), manifest)  # type: ignore[arg-type]
+    check_sources(_lock(pypi=(replace(REQUESTS, url=(wheels / name).as_uri()),)), manifest)
     for url in (
         (outside / name).as_uri(),
         (wheels / "link" / name).as_uri(),
         f"{wheels.as_uri()}/../outside/{name}",
     ):
         with pytest.raises(LockfileError, match="is not on an index"):
-            check_sources(_lock(pypi=(replace(REQUESTS, url=url),)), manifest)  # type: ignore[arg-type]
+            check_sources(_lock(pypi=(replace(REQUESTS, url=url),)), manifest)
 
 
 def test_pypi_sources_of_the_default_index() -> None:
@@ -299,16 +304,22 @@ def test_pypi_sources_of_the_default_index() -> None:
     assert pypi_sources(PypiOptions(no_index=True)) == []
 
 
-def test_an_invalid_previous_lock_is_not_used(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_the_previous_lock_is_used_only_where_it_is_valid(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     manifest = _manifest(tmp_path)
     path = tmp_path / "condauv.lock"
-    path.write_text(
-        _text(pypi=(replace(REQUESTS, url="https://evil.example/requests-2.32.3-py3-none-any.whl"),))
-    )
-    assert load_previous(path, manifest) is None  # type: ignore[arg-type]
-    assert "evil.example" in caplog.text and "the new lock is made without it" in caplog.text
-    path.write_text(_text())
-    assert load_previous(path, manifest) == _lock()  # type: ignore[arg-type]
+    assert load_previous(path, manifest) is None
+    evil = replace(REQUESTS, url="https://evil.example/requests-2.32.3-py3-none-any.whl")
+    path.write_text(_text(pypi=(evil, TQDM)), encoding="utf-8")
+    assert load_previous(path, manifest) == _lock(pypi=(TQDM,))
+    assert "pypi[0] (requests 2.32.3): URL https://evil.example/" in caplog.text
+    assert "the new lock is made without them" in caplog.text
+    path.write_text(_text(pypi=(replace(REQUESTS, name="-r x #"),)), encoding="utf-8")
+    assert load_previous(path, manifest) is None
+    assert "not a valid PyPI name" in caplog.text
+    path.write_text(_text(), encoding="utf-8")
+    assert load_previous(path, manifest) == _lock()
 
 
 @pytest.mark.parametrize(

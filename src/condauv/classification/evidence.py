@@ -1,10 +1,11 @@
 """Gathering the evidence that step 3 of the policy weighs: the conda channels and the package index.
 
-The channels are asked about every spelling of the ``[dependencies]`` entries (the name table
-is a guess, the channels are the truth). The index is asked only about names that the manifest,
-built-in knowledge and the lock leave undecided, and never about a name already on the conda
-side: a conda-only name must not travel to PyPI (dependency confusion). Both sources are asked
-once, for all names.
+The channels are asked first, about every spelling of the ``[dependencies]`` entries (the name
+table is a guess, the channels are the truth), in one query. The index is asked, in one parallel
+batch, only about names that the manifest, built-in knowledge and the lock leave undecided and
+that the channels do not hold; never about a name already on the conda side: a conda-only or
+private channel's name must not travel to PyPI, where anyone may register it (dependency
+confusion).
 """
 
 from __future__ import annotations
@@ -97,13 +98,18 @@ def collect_evidence(
     with_requires: bool = False,
     names: NameMap | None = None,
 ) -> Evidence:
-    """Ask the channels about the ``[dependencies]`` entries (every spelling of each: the channels
-    say which exists) and the index about the undecided ones (and, with ``with_requires``, read
-    the dependencies of those going to PyPI anyway, for the transitive view).
+    """Two steps: ask the channels about the ``[dependencies]`` entries (every spelling of each,
+    in one query: the channels say which exists), then the index about the undecided ones the
+    channels lack (and, with ``with_requires``, read the dependencies of those going to PyPI
+    anyway, for the transitive view), all in one parallel batch.
 
     The index is never asked about a conda-side name: ``[conda-dependencies]``, names a rule
-    or built-in knowledge puts on conda, conda packages that provide no PyPI distribution, and
-    whatever the caller settled from the lock (it passes only the entries still to decide).
+    or built-in knowledge puts on conda, conda packages that provide no PyPI distribution,
+    names the channels hold (dependency confusion: a private channel's name may be anyone's
+    on PyPI), and whatever the caller settled from the lock (it passes only the entries still
+    to decide). When the channels cannot be read (not ``strict``) no undecided name is sent to
+    the index either. ``offline``, the index cache stands in for both, as the channels are not
+    read.
     ``strict`` raises when a source cannot be read (a lock must not depend on a network
     hiccup); otherwise the failure becomes a note and the decision falls back.
     """
@@ -116,8 +122,17 @@ def collect_evidence(
     if not offline and (open_entries or "conda" in bound.values()):
         asked_channels = [s for e in listed for s in spellings(e, names)]
         in_channels = _channel_names(scope, asked_channels, strict=strict, notes=notes)
+    # step two, for what the channels left: a name they hold is never asked of an index
+    to_index = [e for e in open_entries if in_channels is None or in_channels.isdisjoint(spellings(e, names))]
+    if in_channels is None and not offline and to_index:
+        # the channels could not be read: any of these names may be theirs, so none is sent out
+        notes.append(
+            "package index not asked about undecided names: the channels could not be read, "
+            "and a name a channel holds is never looked up on an index"
+        )
+        to_index = []
     asked: dict[str, str] = {}
-    for entry in open_entries:
+    for entry in to_index:
         project = query_name(entry, names)
         if project is not None:
             asked[project] = pep440_specifier(entry.spec)

@@ -1,11 +1,12 @@
 """Decisions that hold still: what ``condauv.lock`` already decided for the manifest's entries.
 
-Evidence changes under a lock: a same-named wheel appears on an index, a channel gains a
-build. A decision that moved each time would let anyone who registers a name on PyPI take a
-conda package over at the next unrelated ``condauv add``. So a ``[dependencies]`` entry that
-evidence decided keeps the lock's decision while the entry (name, extras, spec), the channels
-and the platforms stay as they were; ``condauv lock --reclassify`` decides again. The lock's
-``entry`` field records which entry a package's decision belongs to.
+Evidence changes under a lock: a channel gains (or drops) a package, an index gains a wheel.
+A decision that moved each time would move packages between managers at the next unrelated
+``condauv add`` (and, were a channel's package to vanish, hand its name to whoever registered it
+on PyPI). So a ``[dependencies]`` entry that evidence decided keeps the lock's decision while
+the entry (name, extras, spec), the channels and the platforms stay as they were; ``condauv
+lock --reclassify`` decides again. The lock's ``entry`` field records which entry a package's
+decision belongs to.
 
 Names the lock's conda side already holds (dependencies of conda packages, or PyPI
 distributions they provide) are conda's too, whatever the index says: they are never asked of it.

@@ -4,11 +4,13 @@ From strongest to weakest:
 1. the manifest's explicit tables, then its ``[classify]`` rules (globs allowed);
 2. built-in knowledge (``data/knowledge.toml``): the strategy's two lists and what the field
    knows (CUDA, MKL, GDAL, HDF5, OpenCV and the like go to conda);
-3. evidence: what the package index has for the target platforms (pure-Python wheels and
-   self-contained binary wheels are uv's; a package uv would have to build goes to conda when a
-   channel has it) and whether the configured conda channels have the package;
+3. evidence, the channels first: a name the configured conda channels hold (in any spelling
+   looked up) is conda's, and is never looked up on a package index (dependency confusion: a
+   private channel's name may be anyone's on PyPI); for a name they lack, what the index has
+   for the target platforms (pure-Python and self-contained binary wheels are uv's; otherwise
+   uv builds it from source);
 4. otherwise PyPI; but a name found neither on the index nor in the channels stays on the
-   conda side, so that a conda-only name is never sent to PyPI.
+   conda side, so that a conda-only name is never installed from PyPI.
 Every rule consulted leaves a line in the decision's ``trace`` (``condauv explain`` shows it).
 """
 
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from condauv.pypi.evidence import PypiEvidence
 
 __all__ = [
+    "CHANNEL_HELD",
     "Decision",
     "Manager",
     "NameMap",
@@ -177,6 +180,10 @@ def decide(
     return _by_evidence(where, conda_name, in_channels, pypi, trace, done)
 
 
+#: Why a name the channels hold goes to conda without the index being asked.
+CHANNEL_HELD = "the conda channels have it; names a channel holds are never looked up on a package index"
+
+
 def _by_evidence(
     where: str,
     conda_name: str,
@@ -185,8 +192,20 @@ def _by_evidence(
     trace: list[str],
     done: Callable[[Manager, str], Decision],
 ) -> Decision:
-    """Step 3: the index's wheels for the target platforms (uv's when it has wheels for all of
-    them), then the channels (conda's when uv would have to build it, or PyPI lacks it)."""
+    """Step 3: the channels first: a name they hold is conda's, and the index is never asked
+    about it (dependency confusion: anyone may register a private channel's name on PyPI).
+    Only for a name they lack (or, offline, could not be asked about) do the index's wheels
+    for the target platforms decide (uv's when it has wheels for all of them)."""
+    channel = None if in_channels is None else conda_name in in_channels
+    if channel:
+        trace += [
+            f"conda channels: they have {conda_name!r}",
+            "package index: not asked (a name the channels hold is never looked up on an index)",
+        ]
+        return done("conda", f"{where}: {CHANNEL_HELD}")
+    trace.append(
+        "conda channels: not consulted" if channel is None else f"conda channels: no package {conda_name!r}"
+    )
     if pypi is None:
         trace.append("package index: not consulted")
     else:
@@ -196,14 +215,6 @@ def _by_evidence(
         if pypi.kind == "platform":
             subdirs = ", ".join(p.subdir for p in pypi.platforms)
             return done("pypi", f"{where}: PyPI has self-contained wheels for {subdirs}")
-    channel = None if in_channels is None else conda_name in in_channels
-    trace.append(
-        "conda channels: not consulted"
-        if channel is None
-        else f"conda channels: {'they have' if channel else 'no package'} {conda_name!r}"
-    )
-    if channel:
-        return done("conda", f"{where}: {_without_wheels(pypi)}the conda channels have it")
     channels = "channels not consulted" if channel is None else "the conda channels do not have it"
     if pypi is None:
         if channel is None:
@@ -213,12 +224,3 @@ def _by_evidence(
         where_not = "in the channels nor on PyPI" if channel is False else "on PyPI (channels not consulted)"
         return done("conda", f"{where}: found neither {where_not}: kept on conda, never sent to PyPI")
     return done("pypi", f"{where}: {channels}; uv will build it from source")
-
-
-def _without_wheels(pypi: PypiEvidence | None) -> str:
-    if pypi is None:
-        return ""
-    if pypi.kind == "not-on-pypi":
-        return "not on the package index; "
-    missing = ", ".join(p.subdir for p in pypi.platforms if p.kind not in ("pure", "platform"))
-    return f"no PyPI wheel for {missing}; "

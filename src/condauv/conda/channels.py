@@ -11,23 +11,26 @@ __all__ = ["DEFAULT_CHANNEL_ALIAS", "channel_url"]
 DEFAULT_CHANNEL_ALIAS = "https://conda.anaconda.org"
 
 
-def channel_url(spec: str, root: Path) -> str:
+def channel_url(spec: str, root: Path, *, must_exist: bool = True) -> str:
     """``conda-forge`` -> its URL; ``./chan`` or ``/abs/chan`` -> ``file://``; URLs kept.
 
-    A local folder must exist: a typo there is the commonest bad channel.
+    A local folder must exist (a typo there is the commonest bad channel), unless only the URL
+    is wanted (``must_exist=False``: to compare a lock's URLs with the manifest's channels).
     """
     spec = spec.strip().rstrip("/")
     if not spec:
         raise UserError("empty channel name", hint='use a name ("conda-forge"), a URL or a folder')
     if spec.startswith("file://"):
         folder = Path(spec.removeprefix("file://"))
-        _check_local(folder, spec)
+        if must_exist:
+            _check_local(folder, spec)
         return folder.resolve().as_uri()
     if "://" in spec:
         return spec
     if spec.startswith((".", "/", "~")):
         folder = (root / Path(spec).expanduser()).resolve()
-        _check_local(folder, spec)
+        if must_exist:
+            _check_local(folder, spec)
         return folder.as_uri()
     if not all(part.replace("-", "").replace("_", "").replace(".", "").isalnum() for part in spec.split("/")):
         raise UserError(f"channel {spec!r} is not a channel name, URL or folder", hint="check the spelling")

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -44,6 +45,8 @@ __all__ = [
     "check_pypi",
     "check_sources",
     "conda_channel_of",
+    "foreign_entries",
+    "load_previous",
     "pypi_sources",
 ]
 
@@ -117,7 +120,8 @@ def check_conda(package: CondaPackage, where: str) -> None:
     if unquote(parts[1]) != p.subdir:
         raise _error(f"{label}: the URL is not in the {p.subdir} folder of a channel: {p.url:.200}")
     home = conda_channel_of(p.url)
-    if not (validation.url_within(home, p.channel) and validation.url_within(p.channel, home)):
+    # the channel's URL; real conda records (and so adopted locks) write it with the subdir
+    if not any(_same_url(p.channel, channel) for channel in (home, f"{home}/{p.subdir}")):
         raise _error(f"{label}: the URL {p.url:.200} is not in its channel {p.channel:.200}")
 
 
@@ -145,36 +149,65 @@ def check_pypi(package: PypiPackage, where: str) -> None:
 
 def check_sources(lock: Lock, manifest: Manifest) -> None:
     """Every URL of ``lock`` belongs to a channel, index or find-links folder of ``manifest``."""
+    for _, problem in foreign_entries(lock, manifest):
+        raise _error(problem)
+
+
+def foreign_entries(lock: Lock, manifest: Manifest) -> Iterator[tuple[CondaPackage | PypiPackage, str]]:
+    """The entries of ``lock`` whose URL is not from a source of ``manifest``, each with what is wrong."""
     from condauv.conda.channels import channel_url
 
-    channels = [channel_url(c, manifest.root) for c in manifest.environment.channels]
+    channels = [channel_url(c, manifest.root, must_exist=False) for c in manifest.environment.channels]
     for index, conda in enumerate(lock.conda):
         home = conda_channel_of(conda.url)
-        if not any(validation.url_within(home, c) and validation.url_within(c, home) for c in channels):
-            raise _error(
-                f"conda[{index}] ({conda.name} {conda.version}): URL {conda.url:.200} "
-                "is not in a channel of condauv.toml"
+        if not any(_same_url(home, channel) for channel in channels):
+            yield (
+                conda,
+                (
+                    f"conda[{index}] ({conda.name} {conda.version}): URL {conda.url:.200} "
+                    "is not in a channel of condauv.toml"
+                ),
             )
     sources = pypi_sources(manifest.pypi_options)
     for index, pypi in enumerate(lock.pypi):
         if not any(validation.url_within(pypi.url, source) for source in sources):
-            raise _error(
-                f"pypi[{index}] ({pypi.name} {pypi.version}): URL {pypi.url:.200} "
-                "is not on an index of condauv.toml, nor in one of its find-links folders"
+            yield (
+                pypi,
+                (
+                    f"pypi[{index}] ({pypi.name} {pypi.version}): URL {pypi.url:.200} "
+                    "is not on an index of condauv.toml, nor in one of its find-links folders"
+                ),
             )
 
 
 def load_previous(path: Path, manifest: Manifest) -> Lock | None:
-    """The lock a new lock starts from (the solver prefers its records), or ``None``. An invalid
-    one is not used, with a warning: it is about to be replaced, and must not steer the solver."""
+    """The lock a new lock starts from (the solver prefers its records), or ``None``.
+
+    It is about to be replaced and must not steer the solver: an invalid one is not used, and
+    entries from outside the manifest's sources (a hostile edit, or a channel since changed)
+    are left out; both with a warning. The logger's name is the file's, so the warning reads
+    ``condauv.lock: pypi[3] (...): ...``.
+    """
     from condauv.lock.model import load_lock
 
     try:
-        return load_lock(path, manifest=manifest)
+        lock = load_lock(path)
     except LockfileError as exc:
-        # the logger's name is the file's: "condauv.lock: pypi[3] (...): ...; the new lock ..."
         log.warning("%s; the new lock is made without it", exc.message.removeprefix(f"{LOCK_NAME}: "))
         return None
+    if lock is None:
+        return None
+    foreign = list(foreign_entries(lock, manifest))
+    if not foreign:
+        return lock
+    more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
+    log.warning("%s%s; the new lock is made without them", foreign[0][1], more)
+    left_out = {package for package, _ in foreign}
+    return replace(
+        lock,
+        conda=tuple(p for p in lock.conda if p not in left_out),
+        pypi=tuple(p for p in lock.pypi if p not in left_out),
+    )
 
 
 def conda_channel_of(url: str) -> str:
@@ -222,6 +255,10 @@ def _url(value: str, what: str) -> None:
     parts = urlsplit(value)
     if parts.query or parts.fragment or "#" in value:
         raise _error(f"{what} carries a query or fragment: {value:.200}")
+
+
+def _same_url(a: str, b: str) -> bool:
+    return validation.url_within(a, b) and validation.url_within(b, a)
 
 
 def _platform(value: str, what: str) -> None:

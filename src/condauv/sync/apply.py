@@ -55,9 +55,12 @@ class SyncReport:
 
 def current_lock(project: Project, *, frozen: bool, offline: bool) -> tuple[Lock, bool]:
     """The lock to sync from, locking first when it is missing or stale (unless frozen)."""
-    existing = load_lock(project.lock_path, manifest=project.manifest)  # all of it checked, first
+    existing = load_lock(project.lock_path)  # every field checked, before anything changes
     state = freshness(project.manifest, existing)
     if state is Freshness.FRESH and existing is not None:
+        from condauv.lock.validate import check_sources
+
+        check_sources(existing, project.manifest)  # installed from: every URL from the manifest's sources
         return existing, False
     if frozen:
         if state is Freshness.MISSING:

@@ -3,8 +3,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from condauv.cli.output import Output
+
+if TYPE_CHECKING:
+    from condauv.lock.model import Lock
+    from condauv.project import Project
 
 HELP = "find conflicts between conda and PyPI, and damaged files, in an environment (exit 1 if any)"
 
@@ -28,7 +33,6 @@ def _managed_by(prefix: Path, manifest: Path) -> bool:
 def handle(args: argparse.Namespace, out: Output) -> int:
     from condauv.errors import ManifestError
     from condauv.health.check import check_prefix, with_project_findings
-    from condauv.lock.model import Lock, load_lock
     from condauv.manifest.model import Manifest
     from condauv.project import Project
 
@@ -44,7 +48,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         prefix = project.prefix
         # the project's lock describes the prefix only when it is the project's own
         if args.prefix is None or args.manifest is not None or _managed_by(prefix, project.manifest.path):
-            lock = load_lock(project.lock_path, manifest=project.manifest)
+            lock = _checked_lock(project)
             manifest = project.manifest
     report = with_project_findings(check_prefix(prefix, lock=lock), manifest=manifest, lock=lock)
     if out.json_mode:
@@ -64,3 +68,16 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     out.table(str(report.prefix), ["kind", "packages", "finding", "fix"], rows)
     out.info(f"{len(report.findings)} findings in {report.prefix} ({summary})")
     return 1
+
+
+def _checked_lock(project: Project) -> Lock | None:
+    """The project's lock, every field checked; a fresh one's URLs also against the manifest's
+    sources (a stale one is reported as stale: its sources may have changed since)."""
+    from condauv.lock.model import load_lock
+    from condauv.lock.validate import check_sources
+    from condauv.sync.freshness import Freshness, freshness
+
+    lock = load_lock(project.lock_path)
+    if lock is not None and freshness(project.manifest, lock) is Freshness.FRESH:
+        check_sources(lock, project.manifest)
+    return lock
