@@ -148,3 +148,22 @@ def test_check_reports_a_lock_older_than_the_manifest(cli: CLI, make_project: Ma
     assert '"stale-lock"' in result.stdout
     assert cli("sync", cwd=folder).exit_code == 0
     assert cli("check", cwd=folder).exit_code == 0
+
+
+def _tree(root: Path) -> dict[str, tuple[int, int]]:
+    """Every path under ``root`` (``root`` too) with its mtime and inode: a write shows."""
+    return {
+        str(p.relative_to(root)): (p.lstat().st_mtime_ns, p.lstat().st_ino) for p in (root, *root.rglob("*"))
+    }
+
+
+def test_a_no_op_sync_writes_nothing_into_the_prefix(cli: CLI, make_project: MakeProject) -> None:
+    folder = make_project()
+    assert cli("add", "six", cwd=folder).exit_code == 0
+    meta = folder / ENV / "conda-meta"
+    before = _tree(meta)
+    result = cli("sync", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    assert "in sync" in result.stderr
+    assert _tree(meta) == before  # no journal written and removed, no copy rewritten
+    assert journal.pending(folder / ENV) is None

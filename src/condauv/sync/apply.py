@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -106,17 +106,18 @@ def sync(
         uv = Uv(offline=offline, index_args=project.manifest.pypi_options.uv_args())  # credentials
         # journal: an earlier sync killed part-way left one; this sync verifies every file then
         interrupted = journal.pending(project.prefix)
-        journal.begin(
+        changing = journal.Opener(
             project.prefix, conda=[p.name for p in conda], pypi=[p.name for p in lock.pypi_for(platform)]
         )
         report.interrupted = interrupted.describe() if interrupted else None
-        _sync_conda(project, conda, python_version, uv, report)
-        _sync_pypi(project.prefix, lock, platform, python_version, uv, report)
+        _sync_conda(project, conda, python_version, uv, report, changing)
+        _sync_pypi(project.prefix, lock, platform, python_version, uv, report, changing)
         verify = repair or interrupted is not None
         if verify or _dist_info_damage(project.prefix, lock, platform, python_version):
-            _repair(project.prefix, lock, platform, python_version, uv, report, verify_files=verify)
+            _repair(project.prefix, lock, platform, python_version, uv, report, changing, verify_files=verify)
         _keep_synced_copy(project, lock)
-        journal.clear(project.prefix)  # journal: every change is complete
+        if changing.written or interrupted is not None:
+            journal.clear(project.prefix)  # journal: every change is complete
         return report
 
 
@@ -193,6 +194,7 @@ def _sync_conda(
     python_version: str,
     uv: Uv,
     report: SyncReport,
+    changing: Callable[[], None],
 ) -> None:
     prefix = project.prefix
     have = installed_conda(prefix)
@@ -213,6 +215,7 @@ def _sync_conda(
     # noarch: python packages: it deletes the record and leaves the files. Read them first.
     leaving = [r for r in read_records(prefix, on_error=_skip_record) if r.name not in same]
     _refuse_unlinking_outside(prefix, leaving)
+    changing()
     old_python = have.get("python")
     if old_python and _minor(old_python.version) != _minor(python_version):
         _remove_pypi_side(prefix, old_python.version, uv, report)
@@ -277,7 +280,13 @@ def _remove_pypi_side(prefix: Path, python_version: str, uv: Uv, report: SyncRep
 
 
 def _sync_pypi(
-    prefix: Path, lock: Lock, platform: str, python_version: str, uv: Uv, report: SyncReport
+    prefix: Path,
+    lock: Lock,
+    platform: str,
+    python_version: str,
+    uv: Uv,
+    report: SyncReport,
+    changing: Callable[[], None],
 ) -> None:
     wanted = {p.name: p for p in lock.pypi_for(platform)}
     owned: set[str] = set()
@@ -299,6 +308,8 @@ def _sync_pypi(
         p for name, p in sorted(wanted.items()) if [d.version for d in by_name.get(name, [])] != [p.version]
     ]
     python = prefix / "bin" / "python"
+    if remove or install:
+        changing()
     if remove:
         uv.uninstall(python, remove)
         report.pypi_removed += [f"{n} {by_name[n][0].version}" for n in remove]
@@ -336,6 +347,7 @@ def _repair(
     python_version: str,
     uv: Uv,
     report: SyncReport,
+    changing: Callable[[], None],
     *,
     verify_files: bool,
 ) -> None:
@@ -349,6 +361,7 @@ def _repair(
     _, repairs = inspect_prefix(prefix, lock=lock, verify_files=verify_files)
     if not repairs:
         return
+    changing()
     locked_conda = lock.conda_for(platform)
     locked_names = {p.name for p in locked_conda}
     relink = sorted(repairs.relink & locked_names)

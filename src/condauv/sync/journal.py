@@ -21,7 +21,7 @@ from pathlib import Path
 
 from condauv import _fs
 
-__all__ = ["JOURNAL", "Journal", "begin", "clear", "pending"]
+__all__ = ["JOURNAL", "Journal", "Opener", "begin", "clear", "pending"]
 
 JOURNAL = "condauv-journal"
 _SCHEMA = 1
@@ -67,6 +67,22 @@ def begin(prefix: Path, *, conda: Iterable[str], pypi: Iterable[str]) -> None:
         "pypi": sorted(set(pypi)),
     }
     _fs.atomic_write_text(_path(prefix), json.dumps(data, indent=1) + "\n")
+
+
+class Opener:
+    """Writes the journal once, right before a sync's first change: a sync that changes nothing
+    writes nothing into the prefix (a no-op sync stays cheap, and works on a read-only copy)."""
+
+    def __init__(self, prefix: Path, *, conda: Iterable[str], pypi: Iterable[str]) -> None:
+        self.prefix = prefix
+        self.conda = tuple(conda)
+        self.pypi = tuple(pypi)
+        self.written = False
+
+    def __call__(self) -> None:
+        if not self.written:
+            begin(self.prefix, conda=self.conda, pypi=self.pypi)
+            self.written = True
 
 
 def pending(prefix: Path) -> Journal | None:
