@@ -294,3 +294,28 @@ def test_removing_a_stray_empties_nested_folders_once(tmp_path: Path) -> None:
     (folder / "RECORD").write_text("".join(f"{n},,\n" for n in files) + "pkg-1.0.dist-info/RECORD,,\n")
     remove_distribution(tmp_path, folder, keep={f"{SITE}/pkg/kept.py"})
     assert sorted(p.relative_to(site).as_posix() for p in site.rglob("*")) == ["pkg", "pkg/kept.py"]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link-to-a-device", "link-out-of-the-prefix"])
+def test_a_recorded_file_that_is_no_longer_a_regular_file_is_changed_never_read(
+    tmp_path: Path, kind: str
+) -> None:
+    """A prefix is untrusted: check must not open a FIFO (it would block), a device (it would
+    read forever) or a file outside the prefix in place of a recorded file."""
+    import os
+
+    prefix = tmp_path / "env"
+    conda(prefix, "python", "3.11.7", {"bin/python3.11": b"x" * 2000, "lib/data.bin": b"d" * 10})
+    target = prefix / "lib" / "data.bin"
+    target.unlink()
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "link-to-a-device":
+        target.symlink_to("/dev/zero")
+    else:
+        outside = tmp_path / "outside.bin"
+        outside.write_bytes(b"d" * 10)  # the recorded content: it must not make the file "ok"
+        target.symlink_to(outside)
+    report = check_prefix(prefix)
+    assert [f.kind for f in report.findings] == ["clobbered"]
+    assert report.findings[0].files == ("lib/data.bin",)

@@ -11,13 +11,8 @@ enough for every sync.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import os
-import time
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,10 +21,10 @@ from condauv.conda.records import CondaRecord, read_records, spec_name
 from condauv.errors import UserError
 from condauv.health.dists import (
     read_record,
-    record_digest,
     requirements,
     unmet_requirement,
 )
+from condauv.health.hashing import MISSING, OK, verify_files
 from condauv.platforms import current_subdir, marker_environment
 from condauv.pypi.site import InstalledDistribution, installed_distributions, site_packages
 
@@ -50,10 +45,6 @@ KINDS = (
     "stale-lock",
     "interrupted",
 )
-
-_OK, _MISSING, _CHANGED = 0, 1, 2
-#: files up to this size are hashed from one read; larger ones in chunks.
-_SMALL = 1 << 20
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -341,13 +332,13 @@ def _check_files(
                 continue
             jobs.append((os.path.normpath(f"{site}/{entry.path}"), entry.digest, entry.size, False))
         spans.append((f"pypi:{dist.name}:{dist.path.name}", start, len(jobs)))
-    states = _verify(jobs, prefix)
+    states = verify_files(jobs, prefix)
     locked_pypi = {p.name for p in lock.pypi_for(platform)} if lock else set()
     for key, start, end in spans:
-        bad = [(jobs[i][0], states[i]) for i in range(start, end) if states[i] != _OK]
+        bad = [(jobs[i][0], states[i]) for i in range(start, end) if states[i] != OK]
         if not bad:
             continue
-        missing = sum(1 for _, s in bad if s == _MISSING)
+        missing = sum(1 for _, s in bad if s == MISSING)
         changed = len(bad) - missing
         counts = " and ".join(
             text for n, text in ((changed, f"{changed} changed"), (missing, f"{missing} missing")) if n
@@ -376,92 +367,6 @@ def _check_files(
                 fix=fix,
             )
         )
-
-
-def _verify(jobs: Sequence[tuple[str, str | None, int | None, bool]], prefix: Path) -> list[int]:
-    """The state of every (path, expected digest, size, presence only) job.
-
-    A file whose inode, size, mtime and ctime are those it had when it last hashed right is
-    not read again (git's index does the same): ctime cannot be set back by a user, and an
-    edit through a hard link changes it too. Files changed in the last seconds are never
-    remembered, so an edit in the same clock tick as the hashing cannot hide.
-    """
-    if not jobs:
-        return []
-    cache = _StatCache.load(prefix)
-    workers = min(4, os.cpu_count() or 2)
-    chunk = max(1, -(-len(jobs) // (workers * 4)))
-    pieces = [jobs[i : i + chunk] for i in range(0, len(jobs), chunk)]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="condauv-check") as pool:
-        states = [state for part in pool.map(cache.verify_some, pieces) for state in part]
-    cache.save()
-    return states
-
-
-class _StatCache:
-    """Files known good: path -> (inode, size, mtime_ns, ctime_ns, digest), per prefix, in condauv's cache."""
-
-    def __init__(self, prefix: Path, path: Path | None, known: dict[str, list[object]]) -> None:
-        self.prefix = prefix
-        self.path = path
-        self.known = known
-        self.seen: dict[str, list[object]] = {}
-        self.horizon = time.time_ns() - 2_000_000_000
-
-    @classmethod
-    def load(cls, prefix: Path) -> _StatCache:
-        from condauv import paths
-
-        key = hashlib.sha256(str(prefix).encode()).hexdigest()[:24]
-        path = paths.cache_dir() / "check" / f"{key}.json"
-        try:
-            raw = json.loads(path.read_bytes())
-            known = raw["files"] if raw.get("schema") == SCHEMA and raw.get("prefix") == str(prefix) else {}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            known = {}
-        return cls(prefix, path, known if isinstance(known, dict) else {})
-
-    def save(self) -> None:
-        if self.path is None or self.seen == self.known:
-            return
-        from condauv import _fs
-
-        with contextlib.suppress(OSError):  # a read-only cache only makes the next check slower
-            _fs.atomic_write_text(
-                self.path, json.dumps({"schema": SCHEMA, "prefix": str(self.prefix), "files": self.seen})
-            )
-
-    def verify_some(self, jobs: Iterable[tuple[str, str | None, int | None, bool]]) -> list[int]:
-        return [self.verify(*job) for job in jobs]
-
-    def verify(self, path: str, expected: str | None, size: int | None, presence_only: bool) -> int:
-        if presence_only:
-            return _OK if os.path.lexists(path) else _MISSING
-        try:
-            stat = os.stat(path)  # noqa: PTH116 - hot loop
-            if size is not None and stat.st_size != size:
-                return _CHANGED
-            if expected is None:
-                return _OK
-            key = [stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, expected]
-            if self.known.get(path) == key:
-                self.seen[path] = key
-                return _OK
-            with open(path, "rb") as handle:  # noqa: PTH123 - the hot loop of check: no Path objects
-                if stat.st_size <= _SMALL:
-                    digest = hashlib.sha256(handle.read())
-                else:
-                    digest = hashlib.file_digest(handle, "sha256")
-        except FileNotFoundError:
-            return _MISSING
-        except OSError:
-            return _CHANGED
-        actual = digest.hexdigest() if len(expected) == 64 else record_digest(digest.digest())
-        if actual != expected:
-            return _CHANGED
-        if max(stat.st_mtime_ns, stat.st_ctime_ns) < self.horizon:
-            self.seen[path] = key
-        return _OK
 
 
 def _check_conda_depends(records: Sequence[CondaRecord], findings: list[Finding]) -> None:
