@@ -174,12 +174,12 @@ no-index = true
     def leftovers(self) -> list[str]:
         # uv keeps its own interpreter lock files (uv-*.lock) in $TMPDIR on purpose: not temp files
         found = [str(p) for p in self.tmp.iterdir() if not (p.name.startswith("uv-") and p.suffix == ".lock")]
-        cache_tmp = self.root / "cache" / "tmp"
-        if cache_tmp.is_dir():
-            found += [str(p) for p in cache_tmp.iterdir()]
+        for cache_tmp in (self.root / "cache" / "tmp", self.root / "cache" / "pkgs" / ".condauv-tmp"):
+            if cache_tmp.is_dir():
+                found += [str(p) for p in cache_tmp.iterdir()]
         for folder in (self.project, self.prefix / "conda-meta"):
             if folder.is_dir():
-                found += [str(p) for p in folder.glob(".*.tmp")]
+                found += [str(p) for p in folder.glob(".*.condauv-*.tmp")]
         return found
 
     def verify(self, tally: Tally, label: str) -> None:

@@ -11,9 +11,14 @@ __all__ = ["entrypoint", "main"]
 
 
 def main(cli_args: Sequence[str] | None = None) -> int:
-    from condauv.cli.app import main as run
+    try:
+        from condauv.cli.app import main as run
 
-    return run(cli_args)
+        return run(cli_args)
+    except KeyboardInterrupt:  # Ctrl-C while the CLI starts, before its own handler is in place
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write("error: interrupted\n")
+        return 130
 
 
 def entrypoint() -> None:

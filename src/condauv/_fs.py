@@ -33,9 +33,14 @@ _wait_reporter: WaitReporter | None = None
 _held: dict[Path, int] = {}
 
 
+#: In the name of every temp file condauv writes beside a file (``.condauv.toml.condauv-XXXX.tmp``):
+#: the cleanup after a kill removes those and never a user's own ``.condauv.toml.notes.tmp``.
+_TEMP_MARK = "condauv-"
+
+
 def _write_temp(path: Path, text: str, *, durable: bool = True) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.{_TEMP_MARK}", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
@@ -160,10 +165,13 @@ def _one_line(text: str) -> str:
 _HOST = re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname())[:64] or "host"
 
 
-def _temp_root() -> Path:
+def _temp_root(*, package_cache: bool = False) -> Path:
+    """Where this host's condauv processes keep their temp folders: the cache's ``tmp/``, or a
+    folder inside the package cache (an archive extracted there moves into the cache in one
+    rename, which needs one file system)."""
     from condauv import paths
 
-    return paths.cache_dir() / "tmp"
+    return paths.conda_pkgs_dir() / ".condauv-tmp" if package_cache else paths.cache_dir() / "tmp"
 
 
 def _alive(pid: int) -> bool:
@@ -176,19 +184,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _process_temp_dir() -> Path:
+def _process_temp_dir(*, package_cache: bool = False) -> Path:
     """This process's folder under condauv's cache (``tmp/<host>-<pid>``): a killed process's
     folder is found and removed by the next command (see :func:`remove_stale_temp_dirs`)."""
-    folder = _temp_root() / f"{_HOST}-{os.getpid()}"
+    folder = _temp_root(package_cache=package_cache) / f"{_HOST}-{os.getpid()}"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
 @contextlib.contextmanager
-def scratch_dir(prefix: str) -> Iterator[Path]:
-    """A temporary folder condauv owns (not in ``/tmp``), removed afterwards; after a kill, by the
-    next writing command."""
-    parent = _process_temp_dir()
+def scratch_dir(prefix: str, *, package_cache: bool = False) -> Iterator[Path]:
+    """A temporary folder condauv owns (not in ``/tmp``; with ``package_cache``, inside the
+    package cache), removed afterwards; after a kill, by the next writing command."""
+    parent = _process_temp_dir(package_cache=package_cache)
     try:
         with tempfile.TemporaryDirectory(prefix=prefix, dir=parent) as tmp:
             yield Path(tmp)
@@ -199,12 +207,11 @@ def scratch_dir(prefix: str) -> Iterator[Path]:
 
 def remove_stale_temp_dirs() -> list[Path]:
     """Remove the temporary folders of condauv processes of this host that are gone."""
-    root = _temp_root()
     removed = []
-    try:
-        entries = list(root.iterdir())
-    except OSError:
-        return []
+    entries: list[Path] = []
+    for root in (_temp_root(), _temp_root(package_cache=True)):
+        with contextlib.suppress(OSError):
+            entries += root.iterdir()
     for entry in entries:
         host, _, pid = entry.name.rpartition("-")
         if host != _HOST or not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
@@ -216,11 +223,12 @@ def remove_stale_temp_dirs() -> list[Path]:
 
 def remove_stale_temp_files(paths: Sequence[Path]) -> list[Path]:
     """Remove the temporary files a killed writer of ``paths`` left beside them
-    (``.<name>.*.tmp``). Call it only while holding the lock every writer of ``paths`` holds."""
+    (``.<name>.condauv-*.tmp``, never a user's file of a similar name). Call it only while holding
+    the lock every writer of ``paths`` holds."""
     removed = []
     for path in paths:
         with contextlib.suppress(OSError):
-            for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+            for stale in path.parent.glob(f".{glob.escape(path.name)}.{_TEMP_MARK}*.tmp"):
                 stale.unlink(missing_ok=True)
                 removed.append(stale)
     return removed

@@ -13,12 +13,13 @@ from pathlib import Path
 
 from condauv.errors import ProcessError
 
-__all__ = ["Completed", "mask", "run"]
+__all__ = ["Completed", "mask", "run", "strip_credentials"]
 
 log = logging.getLogger("condauv.process")
 
-#: The user info of a URL (``scheme://user:token@``): up to the first ``@`` before the host ends.
-_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^\s/@?#'\"<>]+@")
+#: The user info of a URL (``scheme://user:token@``): up to the LAST ``@`` before the authority
+#: ends, as urlsplit and uv (WHATWG) read it: a password may hold a raw ``@``.
+_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#'\"<>]*@")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,12 @@ def mask(text: str) -> str:
     """``text`` with the credentials of every URL in it hidden (``https://****@host``): for
     commands, program output and messages, which may quote an index URL."""
     return _USERINFO.sub(r"\g<scheme>****@", text) if "@" in text else text
+
+
+def strip_credentials(text: str) -> str:
+    """``text`` with the user info of every URL in it removed (``https://host``): for copies of
+    files that may hold credentials, written where other people read them."""
+    return _USERINFO.sub(r"\g<scheme>", text) if "@" in text else text
 
 
 def describe(command: Sequence[str | os.PathLike[str]]) -> str:

@@ -56,8 +56,10 @@ def inventory(prefix: Path, lock: Lock | None) -> list[InstalledPackage]:
             )
         )
     python = conda.get("python")
-    for dist in installed_distributions(site_packages(prefix, python.version if python else None)):
-        if dist.installer == "conda" or dist.name in owned:
+    dists = installed_distributions(site_packages(prefix, python.version if python else None))
+    folders = _conda_folders(prefix) if any(not d.installer and d.name not in owned for d in dists) else set()
+    for dist in dists:
+        if dist.installer == "conda" or dist.name in owned or dist.path.name in folders:
             continue
         pypi = locked_pypi.get(dist.name)
         rows.append(
@@ -70,3 +72,19 @@ def inventory(prefix: Path, lock: Lock | None) -> list[InstalledPackage]:
             )
         )
     return rows
+
+
+def _conda_folders(prefix: Path) -> set[str]:
+    """The metadata folders conda records list: a conda package's ``*.egg-info`` (a bare file,
+    often) carries no INSTALLER, yet it is conda's. Read only when such a folder is there."""
+    from condauv.conda.records import dist_folders, read_records
+
+    return {
+        folder
+        for record in read_records(prefix, on_error=_unreadable)
+        for folder in dist_folders(record.paths)
+    }
+
+
+def _unreadable(path: Path, exc: Exception) -> None:
+    """``list`` shows what it can: an unreadable record only owns nothing."""

@@ -157,6 +157,30 @@ def test_a_foreign_prefix_stays_foreign_after_a_sync(
     assert not (prefix / "conda-meta" / MARKER).exists()
 
 
+def test_remove_in_a_foreign_prefix_says_and_takes_force(
+    cli: CLI, make_project: MakeProject, conda_channel: Path, tmp_path: Path
+) -> None:
+    """`remove` that would unlink a foreign prefix's package is refused with a hint that works:
+    `remove --force` (a hint to `sync --force` changed nothing: the manifest was restored)."""
+    prefix = tmp_path / "foreign"
+    _foreign_env(prefix, conda_channel)
+    folder = make_project()
+    manifest = folder / "condauv.toml"
+    assert cli("add", "--no-sync", "--conda", "numpy", "tiny-a", cwd=folder).exit_code == 0
+    text = manifest.read_text()
+    manifest_text = text.replace("[environment]\n", f'[environment]\nprefix = "{prefix}"\n', 1)
+    manifest.write_text(manifest_text)
+    assert cli("sync", cwd=folder).exit_code == 0
+    refused = cli("remove", "tiny-a", cwd=folder)
+    assert refused.exit_code == 2, refused.stderr
+    assert "condauv remove --force" in refused.stderr
+    assert manifest.read_text() == manifest_text
+    forced = cli("remove", "--force", "tiny-a", cwd=folder)
+    assert forced.exit_code == 0, forced.stderr
+    assert not any(p.name.startswith("tiny-a-") for p in (prefix / "conda-meta").glob("*.json"))
+    assert not (prefix / "conda-meta" / MARKER).exists()  # still foreign
+
+
 def test_adopt_in_place_marks_the_prefix(cli: CLI, conda_channel: Path, tmp_path: Path) -> None:
     prefix = tmp_path / "adopted"
     _foreign_env(prefix, conda_channel)

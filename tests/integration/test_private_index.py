@@ -130,3 +130,54 @@ def test_credentials_from_uv_index_variables(
     folder = _project(make_project, f'index-url = "private-co={private_index.url}"')
     _lock_and_sync(cli, folder, private_index)
     assert "private-co" not in (folder / "condauv.lock").read_text(encoding="utf-8").split("[[pypi]]", 1)[-1]
+
+
+def test_the_prefix_keeps_no_credentials(
+    cli: CLI, make_project: MakeProject, private_index: SimpleIndex
+) -> None:
+    """Seen: conda-meta/condauv-manifest.toml held the manifest's token (a prefix is packed,
+    shared and read by other users); ``adopt`` reads the copy and still finds it valid."""
+    folder = _project(make_project, f'index-url = "{_with_credentials(private_index)}"')
+    add = cli("add", "requests", cwd=folder)
+    assert add.exit_code == 0, add.stderr
+    prefix = folder / ".condauv" / "env"
+    for path in prefix.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            assert TOKEN.encode() not in path.read_bytes(), path
+    copy = (prefix / "conda-meta" / "condauv-manifest.toml").read_text(encoding="utf-8")
+    assert f'index-url = "{private_index.url}"' in copy
+    again = cli("sync", cwd=folder)
+    assert again.exit_code == 0 and "in sync" in again.stderr, again.stderr
+    elsewhere = folder.parent / "adopter"
+    elsewhere.mkdir()
+    adopted = cli("adopt", prefix, cwd=elsewhere)
+    assert adopted.exit_code == 0, adopted.stderr
+    assert "cannot be read" not in adopted.stderr and "was not made from" not in adopted.stderr
+    _no_secret(add, again, adopted)
+
+
+def test_verbose_tracebacks_show_no_credentials(cli: CLI, make_project: MakeProject) -> None:
+    """Seen with -v: the traceback of a refused entry quoted ``six @ http://alice:TOKEN@…``."""
+    folder = make_project()
+    result = cli("add", "-v", f"six @ http://{USER}:{TOKEN}@127.0.0.1:9/six-1.0-py3-none-any.whl", cwd=folder)
+    assert result.exit_code == 2
+    assert "Traceback" in result.stderr
+    _no_secret(result)
+
+
+def test_init_from_requirements_prints_and_writes_no_credentials(
+    cli: CLI, tmp_path: Path, conda_channel: Path
+) -> None:
+    """Seen: the note on a second ``-i`` printed both tokens; condauv.toml (committed) got them."""
+    folder = tmp_path / "imported"
+    folder.mkdir()
+    (folder / "requirements.txt").write_text(
+        f"--index-url https://{USER}:{TOKEN}@pkgs.example/simple\n"
+        f"-i https://carol:{TOKEN}@other.example/simple\nrequests\n",
+        encoding="utf-8",
+    )
+    result = cli("init", "-v", "--channel", conda_channel.as_uri(), "--from", "requirements.txt", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    _no_secret(result)
+    manifest = (folder / "condauv.toml").read_text(encoding="utf-8")
+    assert TOKEN not in manifest and 'index-url = "https://pkgs.example/simple"' in manifest

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,81 @@ def test_check_entry_accepts_a_normal_package(tmp_path: Path) -> None:
     (entry / "bin" / "python").symlink_to("python3.11")
     (entry / "info" / "files").write_text("bin/python3.11\nbin/python\n")  # an old package: no paths.json
     verify.check_entry(entry, _package(), site_packages=SITE)
+
+
+# round 2: what the tar holds besides what paths.json lists --------------------------------
+
+
+def _entry(tmp_path: Path, listed: list[str]) -> Path:
+    entry = tmp_path / "entry"
+    (entry / "info").mkdir(parents=True)
+    (entry / "info" / "paths.json").write_text(
+        json.dumps({"paths": [{"_path": p, "path_type": "hardlink"} for p in listed], "paths_version": 1})
+    )
+    return entry
+
+
+def test_an_unlisted_link_that_a_listed_path_goes_through_is_refused(tmp_path: Path) -> None:
+    """rattler links ``lib/secret`` from the entry: through an unlisted link ``lib -> /outside``,
+    that is a hard link to a file outside (the prefix then shares its inode)."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret").write_text("secret\n")
+    entry = _entry(tmp_path, ["lib/secret"])
+    (entry / "lib").symlink_to(outside)
+    with pytest.raises(ArchiveError) as caught:
+        verify.check_entry(entry, _package(), site_packages=SITE)
+    assert "'lib'" in caught.value.message
+
+
+def test_a_link_the_archive_puts_in_info_is_refused(tmp_path: Path) -> None:
+    """``info/condauv-verified -> /outside/owned``: stamping the entry would write through it."""
+    entry = _entry(tmp_path, ["share/a"])
+    (entry / "share").mkdir()
+    (entry / "share" / "a").write_text("a")
+    (entry / verify.STAMP).symlink_to(tmp_path / "owned")
+    with pytest.raises(ArchiveError) as caught:
+        verify.check_entry(entry, _package(), site_packages=SITE)
+    assert "info/condauv-verified" in caught.value.message
+    assert not (tmp_path / "owned").exists()
+
+
+def test_a_paths_json_that_is_a_link_is_refused(tmp_path: Path) -> None:
+    entry = tmp_path / "entry"
+    (entry / "info").mkdir(parents=True)
+    (tmp_path / "elsewhere.json").write_text(json.dumps({"paths": [], "paths_version": 1}))
+    (entry / "info" / "paths.json").symlink_to(tmp_path / "elsewhere.json")
+    with pytest.raises(ArchiveError) as caught:
+        verify.check_entry(entry, _package(), site_packages=SITE)
+    assert "info/paths.json" in caught.value.message
+
+
+def test_a_listed_path_the_archive_lacks_is_refused(tmp_path: Path) -> None:
+    """rattler would link the rest and fail half-way (exit 1, a half-built prefix)."""
+    entry = _entry(tmp_path, ["share/a", "share/missing"])
+    (entry / "share").mkdir()
+    (entry / "share" / "a").write_text("a")
+    with pytest.raises(ArchiveError) as caught:
+        verify.check_entry(entry, _package(), site_packages=SITE)
+    assert "share/missing" in caught.value.message
+
+
+def test_a_fifo_in_the_entry_is_refused(tmp_path: Path) -> None:
+    entry = _entry(tmp_path, ["share/fifo"])
+    (entry / "share").mkdir()
+    os.mkfifo(entry / "share" / "fifo")
+    with pytest.raises(ArchiveError) as caught:
+        verify.check_entry(entry, _package(), site_packages=SITE)
+    assert "share/fifo" in caught.value.message
+
+
+def test_place_entry_never_writes_the_stamp_through_a_link(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    extracted = tmp_path / "extracted"
+    (extracted / "info").mkdir(parents=True)
+    cache.mkdir()
+    (extracted / verify.STAMP).symlink_to(tmp_path / "owned")
+    verify.place_entry(cache, extracted, cache / "pkg-1.0-h_0", "a" * 64)
+    assert not (tmp_path / "owned").exists()
+    assert verify.is_verified(cache / "pkg-1.0-h_0", "a" * 64)
+    assert not (cache / "pkg-1.0-h_0" / verify.STAMP).is_symlink()

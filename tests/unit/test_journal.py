@@ -54,7 +54,7 @@ def test_a_garbled_journal_is_pending_and_unreadable(prefix: Path, content: byte
 
 def test_begin_removes_temp_files_a_killed_sync_left(prefix: Path) -> None:
     meta = prefix / "conda-meta"
-    stale = [meta / ".condauv-journal.abc123.tmp", meta / ".condauv-lock.toml.x1.tmp"]
+    stale = [meta / ".condauv-journal.condauv-abc123.tmp", meta / ".condauv-lock.toml.condauv-x1.tmp"]
     for path in stale:
         path.write_text("half")
     other = meta / ".someone-else.tmp"
@@ -129,9 +129,9 @@ def test_stale_temp_folders_of_dead_processes_are_removed(
 def test_stale_temp_files_beside_a_file_are_removed(tmp_path: Path) -> None:
     lock = tmp_path / "condauv.lock"
     lock.write_text("kept")
-    stale = tmp_path / ".condauv.lock.k2j3.tmp"
+    stale = tmp_path / ".condauv.lock.condauv-k2j3.tmp"
     stale.write_text("half")
-    unrelated = tmp_path / ".condauv.toml.k2j3.tmp"
+    unrelated = tmp_path / ".condauv.toml.condauv-k2j3.tmp"
     unrelated.write_text("half")
     assert _fs.remove_stale_temp_files([lock]) == [stale]
     assert lock.read_text() == "kept"

@@ -104,3 +104,40 @@ def test_remove_files_never_removes_the_prefix(tmp_path: Path) -> None:
     (prefix / "x" / "only.txt").write_text("1")
     assert remove_files(prefix, ["x/only.txt"]) == ["x/only.txt"]
     assert prefix.is_dir() and not (prefix / "x").exists()
+
+
+def test_the_marker_is_never_written_through_a_conda_meta_link_out(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    prefix = tmp_path / "env"
+    prefix.mkdir()
+    (prefix / "conda-meta").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(UserError) as caught:
+        mark_managed(prefix, tmp_path / "condauv.toml")
+    assert "conda-meta" in caught.value.message
+    assert list(outside.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("link", "target", "found"),
+    [
+        ("bin", "{outside}", True),
+        ("lib/python3.11/site-packages", "{outside}", True),
+        ("lib/python3.11/site-packages/pkg", "../../../../outside", True),
+        ("lib/libz.so", "libz.so.1", False),  # a sibling: checked as itself
+        ("lib/python3.11/site-packages/pkg", "../other", False),
+        ("share", "..", True),  # the prefix's own parent
+    ],
+)
+def test_links_out_of_the_prefix(tmp_path: Path, link: str, target: str, found: bool) -> None:
+    from condauv.conda.prefix import links_out
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    prefix = tmp_path / "env"
+    (prefix / link).parent.mkdir(parents=True)
+    (prefix / link).symlink_to(target.format(outside=outside))
+    folders = ["", "bin", "lib", "lib/python3.11/site-packages"]
+    assert bool(links_out(prefix, folders)) is found
+    # a path to be linked under the link is found whatever folders are listed
+    assert bool(links_out(prefix, [], [f"{link}/file"])) is found

@@ -33,7 +33,7 @@ from condauv.adoption.evidence import (
 )
 from condauv.adoption.manifest import channels, manifest_text
 from condauv.adoption.synced import SyncedCopy, installed_names, read_synced
-from condauv.conda.records import CondaRecord, dist_folders, read_records
+from condauv.conda.records import CondaRecord, dist_folders, read_records, spec_name
 from condauv.errors import UserError
 from condauv.lock.model import LOCK_NAME, CondaPackage, Lock, PypiPackage
 from condauv.lock.reasons import conda_reasons, pypi_dependency_reason, python_reason
@@ -140,6 +140,7 @@ def adopt(prefix: Path, manifest_path: Path, options: AdoptOptions | None = None
     subdir = python.subdir
     synced = _synced_copy(prefix, subdir, notes)
     conda_asked, conda_evidence = _conda_requested(prefix, records, notes, synced)
+    _note_pinned(prefix, records, conda_asked, notes)
     dists = _read_distributions(prefix, python.version)
     owners = _conda_owned(records)
     adoptable = _sort_distributions(dists, owners, notes, synced)
@@ -151,7 +152,10 @@ def adopt(prefix: Path, manifest_path: Path, options: AdoptOptions | None = None
         )
         del pypi_asked[name]
     if options.in_place:
+        from condauv.conda.prefix import refuse_links_out
+
         _refuse_lossy_in_place(prefix, notes)
+        refuse_links_out(prefix, site_packages=None, doing="adopting it in place")  # before any write
     text = manifest_text(prefix, python, records, conda_asked, pypi_asked, options, copied)
     from condauv.manifest.model import parse_manifest
 
@@ -220,9 +224,10 @@ def _check_targets(prefix: Path, manifest_path: Path, lock_path: Path, *, force:
 
 def _run_check(prefix: Path, *, strict: bool) -> tuple[Mapping[str, Any], tuple[str, ...]]:
     """``condauv check`` on the prefix first: its findings are reported, and stop adoption if strict."""
-    from condauv.health.check import check_prefix
+    from condauv.health.check import check_prefix, with_project_findings
 
-    report = check_prefix(prefix)
+    # a sync killed part-way (its journal): what is half installed would be adopted as it is
+    report = with_project_findings(check_prefix(prefix), manifest=None, lock=None)
     lines = tuple(f"{f.kind}: {f.message}" for f in report.findings)
     if strict and not report.clean:
         raise UserError(
@@ -348,6 +353,35 @@ def _conda_requested(
             )
         )
     return asked, evidence
+
+
+def _note_pinned(
+    prefix: Path, records: Mapping[str, CondaRecord], asked: Mapping[str, str], notes: list[Note]
+) -> None:
+    """conda's pins (``conda-meta/pinned``, one spec a line) have no place in condauv.toml: say
+    what becomes of each, rather than drop it silently."""
+    try:
+        text = (prefix / "conda-meta" / "pinned").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    for line in text.splitlines():
+        spec = line.split("#", 1)[0].strip()
+        name = spec_name(spec)
+        if not name:
+            continue
+        record = records.get(name)
+        if record is None:
+            held = f"{name} is not installed: the pin is left out"
+        elif name == "python":
+            held = f"the lock holds python {record.version}; [environment] python keeps its minor version"
+        elif name in asked:
+            held = f"[conda-dependencies] asks for {name} =={record.version}, which keeps it"
+        else:
+            held = (
+                f"the lock holds {name} {record.version}, but a later `condauv lock` may move it: "
+                "add it to [conda-dependencies] to keep the pin"
+            )
+        notes.append(Note("pinned", name, f"conda-meta/pinned pins {spec!r}; condauv keeps no pins: {held}"))
 
 
 def _read_distributions(prefix: Path, python_version: str) -> list[DistInfo]:

@@ -82,6 +82,22 @@ def _check_paths(args: argparse.Namespace) -> None:
                 check_text(str(item), what=what, error=UserError, hint="give a plain path")
 
 
+class _MaskingFormatter(logging.Formatter):
+    """Log lines without credentials, whoever logs them (an exception's text may quote a URL)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from condauv._process import mask
+
+        return mask(super().format(record))
+
+
+def _print_traceback() -> None:
+    """The traceback for -v, masked: exception arguments may carry an index URL with its token."""
+    from condauv._process import mask
+
+    print(mask(traceback.format_exc()).rstrip("\n"), file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run condauv with ``argv``; returns the exit code (tests call this in-process)."""
     try:
@@ -106,6 +122,8 @@ def _main(argv: Sequence[str] | None) -> int:
         stream=sys.stderr,
         force=True,
     )
+    for handler in logging.getLogger().handlers:  # every log line (-v, -vv, httpx's too) is masked
+        handler.setFormatter(_MaskingFormatter("%(name)s: %(message)s"))
     try:
         _check_paths(args)
         code: int = args.handler(args, out)
@@ -114,7 +132,7 @@ def _main(argv: Sequence[str] | None) -> int:
         raise
     except CondauvError as exc:
         if args.verbose:
-            traceback.print_exc()
+            _print_traceback()
         out.error(exc.message, exc.hint)
         return exc.exit_code
     except KeyboardInterrupt:
@@ -122,7 +140,7 @@ def _main(argv: Sequence[str] | None) -> int:
         return 130
     except Exception as exc:  # a bug, or a failure we did not anticipate
         if args.verbose:
-            traceback.print_exc()
+            _print_traceback()
         out.error(f"unexpected {type(exc).__name__}: {exc}", "add -v for the traceback, and report it")
         return 1
     return code

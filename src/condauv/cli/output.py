@@ -10,6 +10,13 @@ from typing import Any
 __all__ = ["Output"]
 
 
+def _mask(text: str) -> str:
+    """Every line condauv shows goes through here: a URL quoted in it never shows its credentials."""
+    from condauv._process import mask
+
+    return mask(text)
+
+
 class Output:
     def __init__(self, *, json_mode: bool = False, quiet: bool = False, verbose: int = 0) -> None:
         self.json_mode = json_mode
@@ -22,17 +29,15 @@ class Output:
     def info(self, message: str) -> None:
         """A progress or result line for a person (stderr; silent with -q or --json)."""
         if not self.quiet and not self.json_mode:
-            print(message, file=sys.stderr)
+            print(_mask(message), file=sys.stderr)
 
     def notice(self, message: str) -> None:
         """A line on stderr a person must see even with --json (e.g. that the command waits)."""
         if not self.quiet:
-            print(message, file=sys.stderr, flush=True)
+            print(_mask(message), file=sys.stderr, flush=True)
 
     def error(self, message: str, hint: str | None) -> None:
-        from condauv._process import mask  # a URL quoted in a message never shows its credentials
-
-        message, hint = mask(message), mask(hint) if hint else hint
+        message, hint = _mask(message), _mask(hint) if hint else hint
         red, yellow, reset = ("\033[31;1m", "\033[33m", "\033[0m") if self._color() else ("", "", "")
         print(f"{red}error{reset}: {message}", file=sys.stderr)
         if hint:
@@ -40,7 +45,7 @@ class Output:
 
     def data(self, payload: Any) -> None:
         """Machine-readable output on stdout."""
-        print(json.dumps(payload, indent=2, sort_keys=False))
+        print(_mask(json.dumps(payload, indent=2, sort_keys=False)))  # masked user info stays valid JSON
 
     def table(self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         """A table on stdout (plain when stdout is not a terminal)."""
@@ -52,5 +57,5 @@ class Output:
         for column in columns:
             table.add_column(column, overflow="fold")
         for row in rows:
-            table.add_row(*(Text(cell) for cell in row))  # cells are data, never rich markup
+            table.add_row(*(Text(_mask(cell)) for cell in row))  # cells are data, never rich markup
         Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160).print(table)

@@ -10,7 +10,6 @@ import asyncio
 import itertools
 import os
 import re
-import tempfile
 from collections.abc import Collection, Coroutine, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,7 +32,7 @@ from rattler import (
 )
 from rattler.exceptions import SolverError
 
-from condauv import paths
+from condauv import _fs, paths
 from condauv.conda import verify
 from condauv.errors import ArchiveError, CondauvError, SolveError, UserError
 from condauv.lock.model import CondaPackage
@@ -46,6 +45,7 @@ __all__ = [
     "names_in_channels",
     "read_provided_distributions",
     "record_to_package",
+    "refuse_linking_out",
     "solve",
     "verified_cache",
 ]
@@ -246,6 +246,7 @@ def install(
     """
     client = rattler.Client.default_client()
     verified_cache(packages, client=client, fresh=reinstall)
+    refuse_linking_out(packages, prefix, reinstall=reinstall)
     records = [package_to_record(p) for p in packages]
     # py-rattler 0.28 forwards requested_specs to Rust unwrapped; hand it the inner objects
     specs = [rattler.MatchSpec(s)._match_spec for s in requested]
@@ -274,6 +275,37 @@ def install(
         ) from exc
 
 
+def refuse_linking_out(
+    packages: Sequence[CondaPackage], prefix: Path, *, reinstall: Collection[str] = ()
+) -> None:
+    """Refuse before rattler links when a folder it would link into is a link out of ``prefix``
+    (a prefix tampered with, or another tool's): the paths of the packages to add or relink,
+    whose cache entries are verified. A prefix without conda-meta yet holds no link to follow."""
+    from condauv.conda.prefix import installed_conda, refuse_links_out
+
+    if not (prefix / "conda-meta").is_dir():
+        return
+    have = installed_conda(prefix)
+    linking = [
+        p
+        for p in packages
+        if p.name in reinstall
+        or p.name not in have
+        or (have[p.name].version, have[p.name].build) != (p.version, p.build)
+    ]
+    if not linking:
+        return
+    cache = paths.conda_pkgs_dir()
+    site_packages = _site_packages(packages)
+    names = ", ".join(p.name for p in linking[:3]) + (", ..." if len(linking) > 3 else "")
+    refuse_links_out(
+        prefix,
+        site_packages=site_packages,
+        paths=[path for p in linking for path in verify.linked_paths(cache, p, site_packages=site_packages)],
+        doing=f"linking {names}",
+    )
+
+
 def verified_cache(
     packages: Sequence[CondaPackage], *, client: rattler.Client | None = None, fresh: Collection[str] = ()
 ) -> None:
@@ -296,7 +328,7 @@ def verified_cache(
 
     async def one(package: CondaPackage, gate: asyncio.Semaphore) -> None:
         async with gate:
-            await _fetch_verified(cache, package, web, site_packages)
+            await _fetch_verified(cache, package, web, site_packages, replace=package.name in fresh)
 
     async def go() -> list[BaseException | None]:
         gate = asyncio.Semaphore(8)
@@ -309,12 +341,14 @@ def verified_cache(
 
 
 async def _fetch_verified(
-    cache: Path, package: CondaPackage, client: rattler.Client, site_packages: str | None
+    cache: Path, package: CondaPackage, client: rattler.Client, site_packages: str | None, *, replace: bool
 ) -> None:
     from rattler.package_streaming import download_to_path, extract
 
     entry = verify.cache_entry(cache, package)
-    with tempfile.TemporaryDirectory(prefix=".condauv-fetch-", dir=cache) as temp:
+    # in the package cache (one rename moves the entry in), in a folder of this process: a
+    # killed sync's is removed by the next command
+    with _fs.scratch_dir("fetch-", package_cache=True) as temp:
         archive = Path(temp) / package.file_name
         local = verify.archive_path(package.url)
         try:
@@ -345,7 +379,7 @@ async def _fetch_verified(
                 hint="the archive is damaged: restore it in the channel",
             ) from exc
         verify.check_entry(extracted, package, site_packages=site_packages)
-        verify.place_entry(cache, extracted, entry, package.sha256)
+        verify.place_entry(cache, extracted, entry, package.sha256, replace=replace)
 
 
 def _site_packages(packages: Sequence[CondaPackage]) -> str | None:

@@ -6,7 +6,7 @@ import enum
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from condauv.errors import UserError
 
@@ -22,6 +22,7 @@ __all__ = [
     "outside_paths",
     "prefix_state",
     "read_synced_copy",
+    "refuse_links_out",
     "remove_files",
     "write_synced_copy",
 ]
@@ -62,6 +63,7 @@ def is_managed(prefix: Path) -> bool:
 def mark_managed(prefix: Path, manifest: Path) -> None:
     """Record which manifest manages ``prefix`` (a new prefix, or one the user pointed us at)."""
     meta = prefix / "conda-meta"
+    refuse_links_out(prefix, site_packages=None, doing="marking it as condauv's")
     meta.mkdir(parents=True, exist_ok=True)
     (meta / MARKER).write_text(json.dumps({"manifest": str(manifest)}) + "\n", encoding="utf-8")
 
@@ -134,6 +136,66 @@ def _inside(prefix: Path, value: str) -> Path | None:
 def outside_paths(prefix: Path, paths: Iterable[str]) -> list[str]:
     """The prefix-relative ``paths`` that leave ``prefix``: absolute, ``..``, or behind a link out."""
     return [value for value in paths if _inside(prefix, value) is None]
+
+
+def links_out(prefix: Path, folders: Iterable[str], paths: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """The links in ``prefix`` that lead out of it, as (prefix path, target): each of ``folders``
+    (prefix-relative; ``""`` is the prefix) and the entries directly in it, and the folders that
+    ``paths`` (prefix-relative, checked already) would be written in. One listing per folder;
+    only links are resolved, and a link to a sibling (a name without ``/``) is the sibling's."""
+    import os
+
+    from condauv.validation import contained
+
+    found: dict[str, str] = {}
+
+    def out(relative: str) -> bool:
+        return not contained(prefix, prefix / relative)
+
+    def link_above(relative: str) -> tuple[str, str]:
+        path = prefix / relative
+        while not path.is_symlink() and path != prefix:
+            path = path.parent  # the link is this folder or one above it
+        return path.relative_to(prefix).as_posix(), str(path.readlink()) if path.is_symlink() else ""
+
+    for folder in folders:
+        if folder and out(folder):
+            link, where = link_above(folder)
+            found[link] = where
+            continue
+        try:
+            with os.scandir(prefix / folder if folder else prefix) as items:
+                links = [(item.name, Path(item.path)) for item in items if item.is_symlink()]
+        except OSError:
+            continue  # missing: nothing to write through
+        for name, path in links:
+            where = str(path.readlink())
+            relative = f"{folder}/{name}" if folder else name
+            if ("/" in where or where in ("", ".", "..")) and out(relative):
+                found[relative] = where
+    for parent in sorted({str(PurePosixPath(p).parent) for p in paths} - {"."}):
+        if out(parent):
+            link, where = link_above(parent)
+            found[link] = where
+    return sorted(found.items())
+
+
+def refuse_links_out(
+    prefix: Path, *, site_packages: str | None, paths: Iterable[str] = (), doing: str = "syncing"
+) -> None:
+    """Refuse to write ``prefix`` when a folder condauv or uv writes in is a link out of it
+    (``bin``, ``lib``, site-packages or its packages' folders, any top-level folder, the folders
+    of ``paths``): rattler and uv would write, and later delete, through it."""
+    folders = ["", "bin", "lib", *([site_packages] if site_packages else [])]
+    found = links_out(prefix, folders, paths)
+    if found:
+        link, where = found[0]
+        raise UserError(
+            f"{prefix} holds a link that leads out of it: {link!r} -> {where!r}; "
+            f"{doing} would write through it",
+            hint="condauv writes only inside the prefix: replace the link with a real folder, "
+            "or sync into a new prefix",
+        )
 
 
 def remove_files(prefix: Path, paths: Iterable[str], *, keep: Iterable[str] = ()) -> list[str]:

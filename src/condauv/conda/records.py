@@ -68,6 +68,9 @@ class CondaFile:
     sha256: str | None  # expected in the prefix: ``sha256_in_prefix``, else ``sha256``
     size: int | None  # expected size when known (only when the content was not rewritten)
     presence_only: bool  # a symbolic link or an unknown kind: its presence is checked, not its content
+    #: bytecode (``.pyc``/``.pyo``, conda's ``pyc_file``): Python writes it again when it is gone or
+    #: stale, so its absence is no damage (``conda doctor`` leaves it out too)
+    optional: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -216,7 +219,8 @@ def _files(raw: Mapping[str, Any], noarch: str | None, site_packages: str | None
     entries = paths_data.get("paths") if isinstance(paths_data, dict) else None
     if not isinstance(entries, list):  # an old record: names only, nothing to compare with
         return tuple(
-            CondaFile(in_prefix(str(p)), None, None, presence_only=False) for p in raw.get("files") or ()
+            CondaFile(in_prefix(str(p)), None, None, presence_only=False, optional=_bytecode(str(p)))
+            for p in raw.get("files") or ()
         )
     files = []
     for entry in entries:
@@ -231,9 +235,14 @@ def _files(raw: Mapping[str, Any], noarch: str | None, site_packages: str | None
                 in_prefix_sha or entry.get("sha256"),
                 size if isinstance(size, int) else None,
                 presence_only=path_type not in _FILE_TYPES,
+                optional=path_type == "pyc_file" or _bytecode(str(entry["_path"])),
             )
         )
     return tuple(files)
+
+
+def _bytecode(path: str) -> bool:
+    return path.endswith((".pyc", ".pyo"))
 
 
 def read_records(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
@@ -35,6 +36,7 @@ __all__ = [
     "copy_hashing",
     "is_verified",
     "linked_path",
+    "linked_paths",
     "place_entry",
     "remove_entry",
     "resolve",
@@ -168,14 +170,31 @@ def package_paths(entry: Path, package: CondaPackage) -> list[str]:
     raise ArchiveError(f"{where} has neither info/paths.json nor info/files", hint=_HINT_PATH)
 
 
+def linked_paths(cache: Path, package: CondaPackage, *, site_packages: str | None) -> list[str]:
+    """The prefix paths a verified cache entry links (``noarch: python`` paths placed)."""
+    noarch_python = package.noarch == "python"
+    return [
+        linked_path(p, noarch_python=noarch_python, site_packages=site_packages)
+        for p in package_paths(cache_entry(cache, package), package)
+    ]
+
+
 def check_entry(entry: Path, package: CondaPackage, *, site_packages: str | None) -> None:
     """Refuse an extracted package one of whose paths or link targets would leave the prefix.
 
-    Every path: relative, no ``..``, no NUL or control character (:func:`validation.relative_path`).
-    Every path, with the package's own symlinks followed from where they will be linked
+    The tree first (:func:`_entry_tree`): no FIFO, device or socket, no link in ``info/`` (the
+    stamp and ``paths.json`` are never read or written through one), no link that ``paths.json``
+    does not list (rattler would link a listed file through it: a hard link to a file outside),
+    and every listed path present (else rattler links half and fails). Then every path:
+    relative, no ``..``, no NUL or control character (:func:`validation.relative_path`). Every
+    path, with the package's own symlinks followed from where they will be linked
     (``site_packages``: the prefix's, for ``noarch: python``), stays inside (:func:`resolve`).
     """
     where = f"conda package {label(package)}"
+    present, entry_links = _entry_tree(entry, where)
+    in_info = sorted(link for link in entry_links if link == "info" or link.startswith("info/"))
+    if in_info:
+        raise ArchiveError(f"{where} holds a link in info/: {in_info[0]!r}", hint=_HINT_PATH)
     listed = package_paths(entry, package)
     noarch_python = package.noarch == "python"
     for path in listed:
@@ -184,6 +203,17 @@ def check_entry(entry: Path, package: CondaPackage, *, site_packages: str | None
             what=f"{where} would write outside the prefix: the path",
             error=ArchiveError,
             hint=_HINT_PATH,
+        )
+    normal = {PurePosixPath(p).as_posix() for p in listed}
+    unlisted = sorted(entry_links - normal)
+    if unlisted:
+        raise ArchiveError(
+            f"{where} holds a link its paths.json does not list: {unlisted[0]!r}", hint=_HINT_PATH
+        )
+    missing = sorted(normal - present)
+    if missing:
+        raise ArchiveError(
+            f"{where} lists {missing[0]!r} in its paths.json, and the archive lacks it", hint=_HINT_PATH
         )
     links = {
         linked_path(p, noarch_python=noarch_python, site_packages=site_packages): str((entry / p).readlink())
@@ -198,6 +228,29 @@ def check_entry(entry: Path, package: CondaPackage, *, site_packages: str | None
             else:
                 problem = f"{path!r} lies under a link that leads out"
             raise ArchiveError(f"{where} would write outside the prefix: {problem}", hint=_HINT_PATH)
+
+
+def _entry_tree(entry: Path, where: str) -> tuple[set[str], set[str]]:
+    """Every path in an extracted entry (relative, POSIX) and the links among them; links are
+    never followed. A FIFO, device or socket is an :class:`ArchiveError`."""
+    present: set[str] = set()
+    links: set[str] = set()
+    start = len(str(entry)) + 1
+    pending = [str(entry)]
+    while pending:
+        with os.scandir(pending.pop()) as items:
+            for item in items:
+                path = item.path[start:].replace(os.sep, "/")
+                present.add(path)
+                if item.is_symlink():
+                    links.add(path)
+                elif item.is_dir(follow_symlinks=False):
+                    pending.append(item.path)
+                elif not item.is_file(follow_symlinks=False):
+                    raise ArchiveError(
+                        f"{where} holds {path!r}, which is no file, folder or link", hint=_HINT_PATH
+                    )
+    return present, links
 
 
 def remove_entry(cache: Path, entry: Path) -> None:
@@ -215,14 +268,26 @@ def _forget_rattler_hash(cache: Path, entry: Path) -> None:
         handle.truncate(0)
 
 
-def place_entry(cache: Path, extracted: Path, entry: Path, sha256: str) -> None:
+def place_entry(cache: Path, extracted: Path, entry: Path, sha256: str, *, replace: bool = False) -> None:
     """Stamp a verified extraction and move it into the cache as ``entry``.
 
-    If another process placed a verified entry first, that one is kept.
+    If another process placed a verified entry first, that one is kept (it may be linking from
+    it right now: replacing it would take files away mid-link), unless ``replace`` (a repair's
+    fresh copy, for an entry whose files may have been altered).
     """
+    if not replace and is_verified(entry, sha256):
+        shutil.rmtree(extracted, ignore_errors=True)
+        return
     stamp = extracted / STAMP
+    if stamp.parent.is_symlink():
+        raise ArchiveError(f"the extracted package {entry.name} has a link for info/", hint=_HINT_PATH)
     stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(json.dumps({"version": STAMP_VERSION, "sha256": sha256}) + "\n", encoding="utf-8")
+    if stamp.is_dir() and not stamp.is_symlink():
+        shutil.rmtree(stamp)
+    stamp.unlink(missing_ok=True)  # what the archive put there, a link included: never written through
+    fd = os.open(stamp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps({"version": STAMP_VERSION, "sha256": sha256}) + "\n")
     if entry.exists() or entry.is_symlink():
         remove_entry(cache, entry)
     try:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from condauv.conda.records import CondaRecord, read_records, spec_name
+from condauv.conda.records import CondaRecord, dist_folders, read_records, spec_name
 from condauv.errors import UserError
 from condauv.health.dists import (
     read_record,
@@ -183,11 +183,16 @@ def inspect_prefix(
             _check_requires_dist(dists, owners, marker_environment(python.version, platform), findings)
     if lock is not None:
         _check_drift(records, dists, owners, lock, platform, findings)
+    # a conda package's own metadata folder is no PyPI distribution, whatever its INSTALLER says
+    # (a bare ``*.egg-info`` has none)
+    conda_folders = {folder for record in records for folder in dist_folders(record.paths)}
     report = CheckReport(
         prefix=prefix,
         findings=tuple(sorted(findings, key=lambda f: (KINDS.index(f.kind), f.packages, f.message))),
         conda_packages=len(records),
-        pypi_distributions=sum(1 for d in dists if d.installer != "conda"),
+        pypi_distributions=sum(
+            1 for d in dists if d.installer != "conda" and d.path.name not in conda_folders
+        ),
     )
     return report, repairs
 
@@ -319,9 +324,13 @@ def _check_files(
     """Conda files against their records' sha256, PyPI files against their RECORD."""
     jobs: list[tuple[str, str | None, int | None, bool]] = []
     spans: list[tuple[str, int, int]] = []  # (owner key, first job, end)
+    optional: set[int] = set()  # jobs whose file may be missing (bytecode Python writes again)
     for record in records:
         start = len(jobs)
-        jobs.extend((f"{prefix}/{f.path}", f.sha256, f.size, f.presence_only) for f in record.files)
+        for file in record.files:
+            if file.optional:
+                optional.add(len(jobs))
+            jobs.append((f"{prefix}/{file.path}", file.sha256, file.size, file.presence_only))
         spans.append((f"conda:{record.name}", start, len(jobs)))
     pypi_dists = [d for d in dists if d.installer != "conda" and d.name not in owners and site is not None]
     for dist in pypi_dists:
@@ -332,7 +341,7 @@ def _check_files(
                 continue
             jobs.append((os.path.normpath(f"{site}/{entry.path}"), entry.digest, entry.size, False))
         spans.append((f"pypi:{dist.name}:{dist.path.name}", start, len(jobs)))
-    states = verify_files(jobs, prefix)
+    states = [OK if i in optional and s == MISSING else s for i, s in enumerate(verify_files(jobs, prefix))]
     locked_pypi = {p.name for p in lock.pypi_for(platform)} if lock else set()
     for key, start, end in spans:
         bad = [(jobs[i][0], states[i]) for i in range(start, end) if states[i] != OK]

@@ -21,6 +21,7 @@ __all__ = [
     "CudaRequirement",
     "DriverCuda",
     "NvidiaSmi",
+    "cuda_dependencies",
     "cuda_requirement",
     "detect_driver_cuda",
     "major_minor",
@@ -68,6 +69,8 @@ class CudaRequirement:
     reasons: tuple[str, ...] = ()
     version: str | None = None
     version_from: str | None = None  # "cudatoolkit 12.1.0"
+    #: (lowest CUDA, package) of each conda record that depends on ``__cuda``
+    floors: tuple[tuple[str | None, str], ...] = ()
 
     @property
     def required(self) -> bool:
@@ -106,10 +109,18 @@ def newer_than(required: str | None, available: str | None) -> bool:
     return need is not None and have is not None and need > have
 
 
-def cuda_requirement(conda: Mapping[str, InstalledConda], pypi_names: Iterable[str]) -> CudaRequirement:
+def cuda_requirement(
+    conda: Mapping[str, InstalledConda],
+    pypi_names: Iterable[str],
+    cuda_depends: Iterable[tuple[str, str]] = (),
+) -> CudaRequirement:
     """What in the prefix needs a CUDA driver: conda's CUDA packages, a CUDA build of pytorch,
-    or NVIDIA's ``nvidia-*-cu1x`` wheels; and the CUDA version the conda side was built for."""
-    reasons = []
+    a conda record that depends on ``__cuda`` (``cuda_depends``: (package label, spec), the way
+    conda-forge's CUDA builds say it), or NVIDIA's ``nvidia-*-cu1x`` wheels; and the CUDA
+    version the conda side was built for."""
+    depends = list(cuda_depends)
+    floors = tuple((_floor(spec), label) for label, spec in depends)
+    reasons = [f"{label}: {spec}" for label, spec in depends]
     for name, package in sorted(conda.items()):
         cuda_package = name in _CONDA_CUDA_NAMES or name.startswith("cuda-")
         if cuda_package or (name == "pytorch" and "cuda" in package.build):
@@ -118,8 +129,29 @@ def cuda_requirement(conda: Mapping[str, InstalledConda], pypi_names: Iterable[s
     for name in _VERSION_SOURCES:
         if name in conda:
             version = conda[name].version
-            return CudaRequirement(tuple(reasons), version, f"{name} {version}")
-    return CudaRequirement(tuple(reasons))
+            return CudaRequirement(tuple(reasons), version, f"{name} {version}", floors)
+    return CudaRequirement(tuple(reasons), floors=floors)
+
+
+def cuda_dependencies(depends: Mapping[str, Iterable[str]]) -> list[tuple[str, str]]:
+    """(package label, spec) of every ``__cuda`` spec among the records' ``depends`` (label -> specs)."""
+    found = []
+    for label, specs in depends.items():
+        for spec in specs:
+            if spec.strip().partition(" ")[0] == "__cuda":
+                found.append((label, spec.strip()))
+    return found
+
+
+def _floor(spec: str) -> str | None:
+    """The lowest CUDA a ``__cuda`` spec admits, as major.minor: ``__cuda >=12`` -> ``12.0``."""
+    lowest = None
+    for part in re.split(r"[,|]", spec.partition(" ")[2]):
+        match = re.match(r"^\s*(?:>=|==|=)?\s*(\d+(?:\.\d+)?)(?:\.\*)?\s*$", part)
+        parsed = major_minor(match.group(1)) if match else None
+        if parsed is not None and (lowest is None or parsed > lowest):
+            lowest = parsed
+    return f"{lowest[0]}.{lowest[1]}" if lowest else None
 
 
 _DRIVER = re.compile(r"Driver Version:\s*([\d.]+)")

@@ -282,7 +282,7 @@ def _python_section(ctx: _Context) -> tuple[Section, Path | None]:
 def _cuda_section(ctx: _Context, dists: Sequence[InstalledDistribution], runs: bool) -> Section:
     driver = cuda.detect_driver_cuda()
     smi = cuda.query_nvidia_smi(ctx.env, timeout=max(ctx.timeout, DEFAULT_TIMEOUT))
-    need = cuda.cuda_requirement(ctx.conda, (d.name for d in dists))
+    need = cuda.cuda_requirement(ctx.conda, (d.name for d in dists), _cuda_depends(ctx.prefix))
     torch: dict[str, Any] | None = None
     if runs and any(d.name == "torch" for d in dists):
         probe = ctx.probe(probes.TORCH_PROBE, what="the torch CUDA check", timeout=max(ctx.timeout, 120))
@@ -293,7 +293,7 @@ def _cuda_section(ctx: _Context, dists: Sequence[InstalledDistribution], runs: b
         reasons.append(f"torch {torch.get('version') if torch else ''} built for CUDA {built}")
     via = "CONDA_OVERRIDE_CUDA" if driver.source == "override" else "detected by py-rattler"
     rows, findings = _driver_check(
-        driver, via, reasons, [(need.version, need.version_from), (built, "torch")]
+        driver, via, reasons, [(need.version, need.version_from), *need.floors, (built, "torch")]
     )
     if smi is None:
         rows.append(Row("nvidia-smi", "skip", "not on PATH"))
@@ -320,6 +320,14 @@ def _cuda_section(ctx: _Context, dists: Sequence[InstalledDistribution], runs: b
         summary = f"CUDA {driver.version} driver ({via})"
     status: Status | None = "skip" if driver.version is None and not reasons and not findings else None
     return _section("cuda", summary, findings, rows, data, status)
+
+
+def _cuda_depends(prefix: Path) -> list[tuple[str, str]]:
+    """The conda records that depend on ``__cuda``: what conda-forge's CUDA builds declare."""
+    from condauv.conda.records import read_records
+
+    records = read_records(prefix, on_error=lambda path, exc: None)
+    return cuda.cuda_dependencies({r.label: r.depends for r in records})
 
 
 def _driver_check(

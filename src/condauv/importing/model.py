@@ -115,7 +115,9 @@ class Builder:
     no_index: bool = False
 
     def note(self, file: str, line: int, text: str, reason: str) -> None:
-        self.notes.append(Note(file=file, line=line, text=text.strip(), reason=reason))
+        from condauv._process import mask  # a line quoting an index URL keeps its token out of notes
+
+        self.notes.append(Note(file=file, line=line, text=mask(text.strip()), reason=mask(reason)))
 
     # -- channels ------------------------------------------------------------------------------
 

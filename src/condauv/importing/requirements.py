@@ -13,6 +13,7 @@ import re
 import shlex
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
 
@@ -153,7 +154,11 @@ def _option(
 def _index_option(
     option: str, value: str, line: str, number: int, builder: Builder, *, file: str, base: Path
 ) -> bool:
-    """Where uv looks for packages: these go to ``[pypi-options]``; False for other options."""
+    """Where uv looks for packages: these go to ``[pypi-options]``; False for other options.
+    condauv.toml is meant to be committed: an index's credentials are left out of it (a note says
+    where uv and condauv find them instead)."""
+    if option in ("--index-url", "--extra-index-url", "--find-links"):
+        value = _without_credentials(value, line, number, builder, file=file)
     if option == "--index-url":
         if builder.index_url and builder.index_url != value:
             builder.note(
@@ -170,6 +175,24 @@ def _index_option(
     else:
         return False
     return True
+
+
+def _without_credentials(value: str, line: str, number: int, builder: Builder, *, file: str) -> str:
+    from condauv.pypi.auth import parse_index
+
+    index = parse_index(value) if "://" in value else None
+    if index is None or not index.has_credentials:
+        return value
+    host = urlsplit(index.url).hostname or "HOST"
+    builder.note(
+        file,
+        number,
+        line,
+        "this URL's credentials are not written to condauv.toml: put them in ~/.netrc "
+        f"(machine {host} login USER password TOKEN), or name the index (NAME=URL) and set "
+        "UV_INDEX_<NAME>_USERNAME and UV_INDEX_<NAME>_PASSWORD",
+    )
+    return f"{index.name}={index.url}" if index.name else index.url
 
 
 def _include(

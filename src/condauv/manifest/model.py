@@ -372,7 +372,16 @@ def _index(value: str, what: str) -> None:
     from condauv.validation import url
 
     hint = 'write it like "https://host/simple" or "name=https://user:token@host/simple"'
-    url(parse_index(value).url, schemes=("https", "http", "file"), what=what, error=ManifestError, hint=hint)
+    clean = parse_index(value).url
+    if "@" in clean:  # user info that did not end the authority: a raw "/", "?" or "#" in a password
+        scheme = clean.partition("://")[0] if "://" in clean else "https"
+        raise ManifestError(
+            f"{what}: its user name or password holds a character that ends the host "
+            f"({scheme}://****@{clean.rpartition('@')[2]:.80})",
+            hint="percent-encode the user name and password (/ as %2F, ? as %3F, # as %23, @ as %40), "
+            "or keep them out of condauv.toml: ~/.netrc, or UV_INDEX_<NAME>_USERNAME/PASSWORD",
+        )
+    url(clean, schemes=("https", "http", "file"), what=what, error=ManifestError, hint=hint)
 
 
 def _name_map(raw: Any, file: str) -> dict[str, tuple[str, ...]]:

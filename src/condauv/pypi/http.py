@@ -78,10 +78,24 @@ class _Clients:
                 limits = httpx.Limits(
                     max_connections=_MAX_CONNECTIONS, max_keepalive_connections=_MAX_CONNECTIONS
                 )
-                client = self.by_env[key] = httpx.Client(
-                    timeout=TIMEOUT_S, limits=limits, trust_env=True, follow_redirects=True
-                )
+                try:
+                    client = httpx.Client(
+                        timeout=TIMEOUT_S, limits=limits, trust_env=True, follow_redirects=True
+                    )
+                except OSError as exc:  # ssl.SSLError too: the CA bundle is read here
+                    raise HttpError(_bundle_problem(exc)) from None
+                self.by_env[key] = client
             return client
+
+
+def _bundle_problem(exc: OSError) -> str:
+    """Which CA bundle could not be read, and why (seen: a bare "[Errno 2] No such file")."""
+    variable = "SSL_CERT_FILE" if os.environ.get("SSL_CERT_FILE") else "SSL_CERT_DIR"
+    where = os.environ.get(variable)
+    if not where:
+        return _describe(exc)
+    why = exc.strerror if exc.strerror and not hasattr(exc, "reason") else str(exc)
+    return f"{variable}={where} cannot be used as the CA bundle: {why}"
 
 
 _clients = _Clients()

@@ -46,9 +46,10 @@ def split_index_args(args: Sequence[str]) -> tuple[list[str], dict[str, str]]:
     so all index flags move together."""
     from condauv.pypi.auth import parse_index
 
+    args, links_env = _split_find_links(args)
     pairs = [(args[i], args[i + 1]) for i in range(len(args) - 1) if args[i] in _INDEX_FLAGS]
     if not any(parse_index(v).has_credentials or parse_index(v).name for _, v in pairs):
-        return list(args), {}
+        return list(args), links_env
     rest: list[str] = []
     default: list[str] = []
     extra: list[str] = []
@@ -64,7 +65,27 @@ def split_index_args(args: Sequence[str]) -> tuple[list[str], dict[str, str]]:
     env = {"UV_INDEX": " ".join(extra)} if extra else {}
     if default:
         env["UV_DEFAULT_INDEX"] = default[-1]
-    return rest, env
+    return rest, {**env, **links_env}
+
+
+def _split_find_links(args: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """``--find-links`` URLs with credentials go to ``UV_FIND_LINKS`` (comma-separated), all
+    together, as the index flags do; others stay on the command line."""
+    from condauv.pypi.auth import split_credentials
+
+    links = [args[i + 1] for i in range(len(args) - 1) if args[i] == "--find-links"]
+    if not any(split_credentials(link)[1:] != (None, None) for link in links):
+        return list(args), {}
+    rest: list[str] = []
+    skip = False
+    for i, arg in enumerate(args):
+        if skip:
+            skip = False
+        elif arg == "--find-links" and i + 1 < len(args):
+            skip = True
+        else:
+            rest.append(arg)
+    return rest, {"UV_FIND_LINKS": ",".join(links)}
 
 
 class Uv:

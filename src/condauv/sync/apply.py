@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from condauv import _fs
-from condauv.conda.prefix import PrefixState, installed_conda, mark_managed, prefix_state
+from condauv.conda.prefix import (
+    PrefixState,
+    installed_conda,
+    mark_managed,
+    prefix_state,
+    refuse_links_out,
+)
 from condauv.errors import LockfileError, UserError
 from condauv.lock.model import CondaPackage, Lock, PypiPackage, load_lock
 from condauv.platforms import current_subdir
@@ -90,6 +96,8 @@ def sync(
     with ``repair`` also altered or missing files, which costs hashing every file.
     """
     state = prefix_state(project.prefix)  # a folder that is no prefix: refused before anything is written
+    # a folder of it that links out of the prefix (conda-meta included, in a new one too): idem
+    refuse_links_out(project.prefix, site_packages=_installed_site(project.prefix))
     lock, relocked = current_lock(project, frozen=frozen, offline=offline)
     with _fs.exclusive_lock(project.prefix / "conda-meta" / ".condauv-sync.lock"):
         report = SyncReport(project.prefix, locked=relocked)
@@ -139,9 +147,21 @@ def _verify_conda_archives(prefix: Path, wanted: Sequence[CondaPackage]) -> None
         from condauv.conda import engine
 
         engine.verified_cache(wanted)
+    if adding and (prefix / "conda-meta").is_dir():
+        from condauv.conda import engine
+
+        engine.refuse_linking_out(wanted, prefix)
 
 
-def refuse_foreign_removals(prefix: Path, lock: Lock) -> None:
+def _installed_site(prefix: Path) -> str | None:
+    """The site-packages of the prefix's conda python, relative (``None``: no python yet)."""
+    from condauv.platforms import python_site_packages
+
+    python = installed_conda(prefix).get("python")
+    return python_site_packages(python.version) if python else None
+
+
+def refuse_foreign_removals(prefix: Path, lock: Lock, *, retry: str = "condauv sync --force") -> None:
     """In a conda prefix condauv did not make, syncing to ``lock`` may add, never remove.
 
     What would leave: conda packages the lock lacks, PyPI distributions neither side of the
@@ -168,8 +188,7 @@ def refuse_foreign_removals(prefix: Path, lock: Lock) -> None:
         raise UserError(
             f"{prefix} is a conda prefix condauv did not create, and syncing would remove: "
             + ", ".join(leaving),
-            hint="add those packages to the manifest, "
-            "or run `condauv sync --force` to make the prefix match the lock",
+            hint=f"add those packages to the manifest, or run `{retry}` to make the prefix match the lock",
         )
 
 
@@ -183,7 +202,11 @@ def _keep_synced_copy(project: Project, lock: Lock) -> None:
         lock_text = project.lock_path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         lock_text = lock.to_toml()
-    texts = (lock_text, project.manifest.path.read_text(encoding="utf-8"))
+    from condauv._process import strip_credentials
+
+    # an index URL's credentials stay in the project: a prefix is packed, shared, read by others
+    # (the content hash leaves them out, so the copy still matches its lock)
+    texts = (lock_text, strip_credentials(project.manifest.path.read_text(encoding="utf-8")))
     if read_synced_copy(project.prefix) != texts:
         write_synced_copy(project.prefix, lock_text=texts[0], manifest_text=texts[1])
 

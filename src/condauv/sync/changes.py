@@ -85,36 +85,49 @@ def init(
     return path
 
 
-def _apply(project: Project, document: ManifestDocument, *, no_sync: bool, offline: bool) -> ChangeResult:
+def _apply(
+    project: Project, document: ManifestDocument, *, no_sync: bool, offline: bool, force: bool, verb: str
+) -> ChangeResult:
     edited = document.manifest()
     state = None if no_sync else prefix_state(project.prefix)  # no prefix to write: refused first
     previous = load_previous(project.lock_path, project.manifest)
     new_lock = build_lock(edited, previous=previous, offline=offline)
-    if state is PrefixState.FOREIGN:  # what sync would refuse, refused before the files change
-        refuse_foreign_removals(project.prefix, new_lock)
+    if state is PrefixState.FOREIGN and not force:  # what sync would refuse, refused before the files change
+        refuse_foreign_removals(project.prefix, new_lock, retry=f"condauv {verb} --force")
     _fs.atomic_write_many([(edited.path, document.text()), (project.lock_path, new_lock.to_toml())])
     updated = project.with_manifest(edited)
-    report = None if no_sync else sync(updated, frozen=True, offline=offline)
+    report = None if no_sync else sync(updated, frozen=True, offline=offline, force=force)
     return ChangeResult(updated, new_lock, report)
 
 
 @holding_project_lock
 def add(
-    project: Project, entries: Sequence[Requested], *, no_sync: bool = False, offline: bool = False
+    project: Project,
+    entries: Sequence[Requested],
+    *,
+    no_sync: bool = False,
+    offline: bool = False,
+    force: bool = False,
 ) -> ChangeResult:
-    """Add (or change) ``entries`` in the manifest, lock, then sync unless ``no_sync``."""
+    """Add (or change) ``entries`` in the manifest, lock, then sync unless ``no_sync``;
+    ``force`` as for :func:`~condauv.sync.apply.sync` (a foreign prefix loses what the lock lacks)."""
     document = ManifestDocument.open(project.manifest.path)
     for entry in entries:
         document.add(entry)
-    return _apply(project, document, no_sync=no_sync, offline=offline)
+    return _apply(project, document, no_sync=no_sync, offline=offline, force=force, verb="add")
 
 
 @holding_project_lock
 def remove(
-    project: Project, names: Sequence[str], *, no_sync: bool = False, offline: bool = False
+    project: Project,
+    names: Sequence[str],
+    *,
+    no_sync: bool = False,
+    offline: bool = False,
+    force: bool = False,
 ) -> ChangeResult:
     """Remove ``names`` from the manifest; their now-unneeded dependencies leave the lock too."""
     document = ManifestDocument.open(project.manifest.path)
     for name in names:
         document.remove(name)
-    return _apply(project, document, no_sync=no_sync, offline=offline)
+    return _apply(project, document, no_sync=no_sync, offline=offline, force=force, verb="remove")

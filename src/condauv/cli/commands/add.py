@@ -15,6 +15,11 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
     side.add_argument("--pypi", action="store_true", help="always from PyPI ([pypi-dependencies])")
     parser.add_argument("--no-sync", action="store_true", help="lock, but leave the environment as it is")
     parser.add_argument("--offline", action="store_true", help="use only what is cached")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="in a prefix condauv did not create, also remove what the new lock lacks",
+    )
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
@@ -27,7 +32,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     )
     entries = [parse_user_spec(spec, table) for spec in args.specs]
     project = load_project(args)
-    result = add(project, entries, no_sync=args.no_sync, offline=args.offline)
+    result = add(project, entries, no_sync=args.no_sync, offline=args.offline, force=args.force)
     names = ", ".join(e.name for e in entries)
     code = 0
     if result.sync is not None:

@@ -29,7 +29,9 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     if out.json_mode:
         out.data({"schema": SCHEMA_VERSION, **result.to_dict()})
         return 0
-    print("\n".join(_explanation(args.name, result)))
+    from condauv._process import mask  # an index URL in the explanation shows no credentials
+
+    print(mask("\n".join(_explanation(args.name, result))))
     return 0
 
 

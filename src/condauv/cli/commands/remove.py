@@ -12,12 +12,19 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
     parser.add_argument("names", nargs="+", metavar="NAME")
     parser.add_argument("--no-sync", action="store_true", help="lock, but leave the environment as it is")
     parser.add_argument("--offline", action="store_true", help="use only what is cached")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="in a prefix condauv did not create, also remove what the new lock lacks",
+    )
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
     from condauv.sync.changes import remove
 
-    result = remove(load_project(args), args.names, no_sync=args.no_sync, offline=args.offline)
+    result = remove(
+        load_project(args), args.names, no_sync=args.no_sync, offline=args.offline, force=args.force
+    )
     code = 0
     if result.sync is not None:
         code = report_sync(out, result.sync)
