@@ -71,3 +71,22 @@ def test_adopt_says_that_a_sync_into_the_prefix_did_not_finish(
     assert refused.exit_code == 2, refused.stderr
     assert "did not finish" in refused.stderr
     assert not (strict / "condauv.toml").exists()
+
+
+def test_a_sync_killed_while_writing_its_copies_leaves_no_temp_file(
+    cli: CLI, make_project: MakeProject
+) -> None:
+    """Killed as it wrote conda-meta's copy of the manifest: nothing left to change, so the next
+    sync opens no journal of its own; it must still remove the half-written copy."""
+    from condauv import _fs
+    from condauv.conda.prefix import MANIFEST_COPY
+
+    folder = make_project()
+    assert cli("sync", cwd=folder).exit_code == 0
+    meta = folder / ENV / "conda-meta"
+    journal.begin(folder / ENV, conda=[], pypi=[])
+    half = _fs._write_temp(meta / MANIFEST_COPY, "half")  # the kill's temp file, never renamed
+    result = cli("sync", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    assert journal.pending(folder / ENV) is None
+    assert not half.exists()

@@ -227,3 +227,25 @@ def test_place_entry_never_writes_the_stamp_through_a_link(tmp_path: Path) -> No
     assert not (tmp_path / "owned").exists()
     assert verify.is_verified(cache / "pkg-1.0-h_0", "a" * 64)
     assert not (cache / "pkg-1.0-h_0" / verify.STAMP).is_symlink()
+
+
+def test_check_hashes_only_regular_files_inside_the_prefix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record is untrusted: a NUL in a path was "unexpected ValueError" (exit 1), and a path
+    with ``..`` or an absolute one was opened outside the prefix. Both count as changed, unread."""
+    from condauv.health.hashing import CHANGED, OK, verify_files
+
+    monkeypatch.setenv("CONDAUV_CACHE_DIR", str(tmp_path / "cache"))
+    prefix = tmp_path / "env"
+    prefix.mkdir()
+    (prefix / "ok").write_bytes(b"ok")
+    (tmp_path / "outside").write_bytes(b"ok")
+    ok = hashlib.sha256(b"ok").hexdigest()
+    jobs = [
+        (f"{prefix}/ok", ok, None, False),
+        (f"{prefix}/a\x00b", ok, None, False),
+        (f"{prefix}/../outside", ok, None, False),
+        (f"{prefix}/a\x00b", None, None, True),
+    ]
+    assert verify_files(jobs, prefix) == [OK, CHANGED, CHANGED, CHANGED]

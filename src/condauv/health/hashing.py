@@ -2,7 +2,8 @@
 that hashed right (by inode, size, mtime and ctime) so that a second check reads almost nothing.
 
 Only regular files are read: a recorded file that is now a link (maybe pointing out of the
-prefix), a FIFO or a device counts as changed, never as something to open.
+prefix), a FIFO or a device counts as changed, never as something to open; so does a recorded
+path with a NUL or one that leaves the prefix (``..``).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class _StatCache:
         self.known = known
         self.seen: dict[str, list[object]] = {}
         self.horizon = time.time_ns() - 2_000_000_000
+        self.root = os.path.normpath(prefix).rstrip(os.sep) + os.sep
 
     @classmethod
     def load(cls, prefix: Path) -> _StatCache:
@@ -86,6 +88,8 @@ class _StatCache:
         return [self.verify(*job) for job in jobs]
 
     def verify(self, path: str, expected: str | None, size: int | None, presence_only: bool) -> int:
+        if "\x00" in path or not os.path.normpath(path).startswith(self.root):
+            return CHANGED  # a record's path that is no path, or leaves the prefix: never opened
         if presence_only:
             return OK if os.path.lexists(path) else MISSING
         try:

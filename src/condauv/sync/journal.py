@@ -55,10 +55,7 @@ def begin(prefix: Path, *, conda: Iterable[str], pypi: Iterable[str]) -> None:
     Call it under the prefix's sync lock: it also removes the temp files a killed sync left
     beside condauv's files in conda-meta (only the lock's holder writes them).
     """
-    from condauv.conda.prefix import LOCK_COPY, MANIFEST_COPY, MARKER
-
-    meta = prefix / "conda-meta"
-    _fs.remove_stale_temp_files([meta / name for name in (JOURNAL, LOCK_COPY, MANIFEST_COPY, MARKER)])
+    _remove_temp_files(prefix)
     data = {
         "schema": _SCHEMA,
         "pid": os.getpid(),
@@ -119,6 +116,18 @@ def _names(value: object) -> tuple[str, ...]:
 
 
 def clear(prefix: Path) -> None:
-    """Remove the journal: the sync finished, every change it made is complete."""
+    """Remove the journal: the sync finished, every change it made is complete. Under the
+    prefix's sync lock: a sync that finishes a killed one without a change of its own (killed
+    as it wrote conda-meta's copies) removes that one's temp files here."""
+    _remove_temp_files(prefix)
     with contextlib.suppress(FileNotFoundError):
         _path(prefix).unlink()
+
+
+def _remove_temp_files(prefix: Path) -> None:
+    """The temp files a killed sync left beside condauv's files in conda-meta (only the holder
+    of the prefix's sync lock writes them)."""
+    from condauv.conda.prefix import LOCK_COPY, MANIFEST_COPY, MARKER
+
+    meta = prefix / "conda-meta"
+    _fs.remove_stale_temp_files([meta / name for name in (JOURNAL, LOCK_COPY, MANIFEST_COPY, MARKER)])
