@@ -214,3 +214,29 @@ def test_a_hostile_manifest_is_one_error_fast(
 def test_a_control_character_in_a_path_argument(cli: CLI, tmp_path: Path, args: list[str]) -> None:
     _assert_user_error(cli(*args, cwd=tmp_path), "holds a control character")
     assert _files(tmp_path) == {}
+
+
+def test_a_killed_channel_from_wheels_leaves_nothing_in_the_users_folders(tmp_path: Path) -> None:
+    """The conversion's scratch folder lives in condauv's cache (removed by the next command),
+    never beside ``--output``, where a SIGKILL left `.condauv-wheels-*` for good."""
+    from condauv.pypi.wheelfile import write_wheel
+
+    files = {f"big/part{i:04d}.py": b"x = 1\n" * 50 for i in range(4000)}
+    wheel = write_wheel(tmp_path / "wheels", "big", "1.0", files=files)
+    cache = tmp_path / "cache"
+    env = {**os.environ, "CONDAUV_CACHE_DIR": str(cache)}
+    command = [sys.executable, "-m", "condauv", "channel", "from-wheels", str(wheel), "--output"]
+    proc = subprocess.Popen([*command, str(tmp_path / "out")], env=env, cwd=tmp_path)
+    deadline = time.monotonic() + 60
+
+    def scratch() -> list[Path]:  # wherever it is made: the kill must land while it is there
+        return [*cache.glob("tmp/*/wheels-*/*"), *tmp_path.glob(".condauv-wheels-*/*")]
+
+    while not scratch() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert proc.poll() is None, "finished before the kill"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name != "cache")
+    assert left in (["wheels"], ["out", "wheels"])
+    assert [p.name for p in (tmp_path / "wheels").iterdir()] == [wheel.name]

@@ -37,18 +37,26 @@ def index_local_channel(folder: Path) -> None:
 
 
 def channel_from_wheels(wheels: Sequence[Path], output: Path) -> list[Path]:
-    """Convert ``wheels`` into conda packages in the channel folder ``output`` and (re-)index it."""
-    output.parent.mkdir(parents=True, exist_ok=True)
+    """Convert ``wheels`` into conda packages in the channel folder ``output`` and (re-)index it.
+
+    The packages are built in condauv's own scratch folder (a killed run leaves nothing in the
+    user's folders; the next command removes it), then moved in and indexed while holding a
+    lock on ``output``, so that two runs into one channel never interleave their index writes.
+    """
+    from condauv import _fs
+
     # converted in a scratch folder first: one bad wheel leaves the channel as it was
-    with tempfile.TemporaryDirectory(prefix=".condauv-wheels-", dir=output.parent) as scratch:
-        staged = [build_wheel_package(wheel, Path(scratch)) for wheel in wheels]
+    with _fs.scratch_dir("wheels-") as scratch:
+        staged = [build_wheel_package(wheel, scratch) for wheel in wheels]
         built = []
-        for package in staged:
-            target = output / package.parent.name / package.name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            package.replace(target)
-            built.append(target)
-    index_local_channel(output)
+        output.mkdir(parents=True, exist_ok=True)
+        with _fs.exclusive_lock(output, what="the channel folder"):
+            for package in staged:
+                target = output / package.parent.name / package.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(package, target)  # the cache may be on another file system
+                built.append(target)
+            index_local_channel(output)
     return built
 
 

@@ -122,20 +122,27 @@ def prefix_state(prefix: Path) -> PrefixState:
     )
 
 
-def _inside(prefix: Path, value: str) -> Path | None:
-    """``prefix / value`` when that stays inside ``prefix``, its folder's links resolved; else ``None``."""
+def _inside(prefix: Path, value: str, folders: dict[Path, bool] | None = None) -> Path | None:
+    """``prefix / value`` when that stays inside ``prefix``, its folder's links resolved; else ``None``.
+    ``folders`` remembers each folder's answer across calls (one resolution per folder)."""
     from condauv.validation import contained, relative_path
 
     try:
         target = prefix / relative_path(value, what="a record's path", error=UserError, hint="")
     except UserError:
         return None
-    return target if contained(prefix, target.parent) else None
+    if folders is None:
+        return target if contained(prefix, target.parent) else None
+    inside = folders.get(target.parent)
+    if inside is None:
+        inside = folders[target.parent] = contained(prefix, target.parent)
+    return target if inside else None
 
 
 def outside_paths(prefix: Path, paths: Iterable[str]) -> list[str]:
     """The prefix-relative ``paths`` that leave ``prefix``: absolute, ``..``, or behind a link out."""
-    return [value for value in paths if _inside(prefix, value) is None]
+    folders: dict[Path, bool] = {}
+    return [value for value in paths if _inside(prefix, value, folders) is None]
 
 
 def links_out(prefix: Path, folders: Iterable[str], paths: Iterable[str] = ()) -> list[tuple[str, str]]:
