@@ -6,7 +6,7 @@ import enum
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from condauv.errors import UserError
 
@@ -147,29 +147,48 @@ def outside_paths(prefix: Path, paths: Iterable[str]) -> list[str]:
 
 def links_out(prefix: Path, folders: Iterable[str], paths: Iterable[str] = ()) -> list[tuple[str, str]]:
     """The links in ``prefix`` that lead out of it, as (prefix path, target): each of ``folders``
-    (prefix-relative; ``""`` is the prefix) and the entries directly in it, and the folders that
-    ``paths`` (prefix-relative, checked already) would be written in. One listing per folder;
-    only links are resolved, and a link to a sibling (a name without ``/``) is the sibling's."""
+    (prefix-relative; ``""`` is the prefix) and the entries directly in it, and every folder on
+    the way to where ``paths`` (prefix-relative, checked already) would be written. One listing
+    per folder; each folder on the way is looked at once (``lstat``), and only links are
+    resolved; a link to a sibling (a name without ``/``) is the sibling's."""
     import os
+    import stat
 
-    from condauv.validation import contained
-
+    base = os.fspath(prefix) + os.sep  # plain strings: this runs once per folder on the way
+    real_root = os.path.realpath(prefix)
+    root_slash = real_root.rstrip(os.sep) + os.sep
     found: dict[str, str] = {}
 
-    def out(relative: str) -> bool:
-        return not contained(prefix, prefix / relative)
+    def leaves(relative: str) -> bool:
+        real = os.path.realpath(base + relative)
+        return real != real_root and not real.startswith(root_slash)
 
-    def link_above(relative: str) -> tuple[str, str]:
-        path = prefix / relative
-        while not path.is_symlink() and path != prefix:
-            path = path.parent  # the link is this folder or one above it
-        return path.relative_to(prefix).as_posix(), str(path.readlink()) if path.is_symlink() else ""
+    looked: dict[str, bool] = {}  # folder on the way -> it is a link out, or lies behind one
+
+    def walk(folder: str) -> None:
+        """Look at each folder from the prefix down to ``folder``; note the first link out."""
+        parts = folder.split("/")
+        for depth in range(1, len(parts) + 1):
+            relative = "/".join(parts[:depth])
+            known = looked.get(relative)
+            if known is None:
+                try:
+                    is_link = stat.S_ISLNK(os.lstat(base + relative).st_mode)
+                except OSError:
+                    is_link = False  # missing: rattler creates it, a real folder
+                known = looked[relative] = is_link and leaves(relative)
+                if known:
+                    found[relative] = os.readlink(base + relative)  # noqa: PTH115 - a str
+            if known:
+                for deeper in range(depth + 1, len(parts) + 1):
+                    looked["/".join(parts[:deeper])] = True
+                return
 
     for folder in folders:
-        if folder and out(folder):
-            link, where = link_above(folder)
-            found[link] = where
-            continue
+        if folder:
+            walk(folder)
+            if looked.get(folder):
+                continue
         try:
             with os.scandir(prefix / folder if folder else prefix) as items:
                 links = [(item.name, Path(item.path)) for item in items if item.is_symlink()]
@@ -178,12 +197,10 @@ def links_out(prefix: Path, folders: Iterable[str], paths: Iterable[str] = ()) -
         for name, path in links:
             where = str(path.readlink())
             relative = f"{folder}/{name}" if folder else name
-            if ("/" in where or where in ("", ".", "..")) and out(relative):
+            if ("/" in where or where in ("", ".", "..")) and leaves(relative):
                 found[relative] = where
-    for parent in sorted({str(PurePosixPath(p).parent) for p in paths} - {"."}):
-        if out(parent):
-            link, where = link_above(parent)
-            found[link] = where
+    for parent in sorted({p.rpartition("/")[0] for p in paths} - {""}):
+        walk(parent)
     return sorted(found.items())
 
 
