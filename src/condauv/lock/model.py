@@ -240,24 +240,44 @@ class Lock:
         check_environment(lock.channels, lock.platforms)
         _check_entries("conda", lock.conda, lock.platforms)
         _check_entries("pypi", lock.pypi, lock.platforms)
+        _check_provided(lock)
         return lock
 
 
 def _check_entries(
     side: str, packages: Sequence[CondaPackage | PypiPackage], platforms: Sequence[str]
 ) -> None:
-    """One entry per package and platform, for a platform the lock is for."""
+    """One entry per package and platform, for a platform the lock is for; names compared as
+    the tools compare them (conda's case-folded, PyPI's are checked to be PEP 503 already)."""
     seen: set[tuple[str, str]] = set()
     for index, package in enumerate(packages):
-        key = (package.platform, package.name)
+        key = (package.platform, package.name.lower())
         if package.platform not in platforms or key in seen:
             raise LockfileError(
                 f"{LOCK_NAME}: {side}[{index}] ({package.name} {package.version}): "
                 + ("a second entry for" if key in seen else "a platform the lock is not for:")
-                + f" {package.name} on {package.platform}",
+                + f" {key[1]} on {package.platform}",
                 hint=_REGENERATE,
             )
         seen.add(key)
+
+
+def _check_provided(lock: Lock) -> None:
+    """A PyPI entry for a distribution a conda entry of its platform provides would make uv
+    write over conda's files: refused on load, before any change (sync's own check came later)."""
+    provided: dict[tuple[str, str], tuple[int, CondaPackage]] = {}
+    for index, conda in enumerate(lock.conda):
+        for name in conda.provided_names():
+            provided.setdefault((conda.platform, name), (index, conda))
+    for index, pypi in enumerate(lock.pypi):
+        owner = provided.get((pypi.platform, pypi.name))
+        if owner is not None:
+            raise LockfileError(
+                f"{LOCK_NAME}: pypi[{index}] ({pypi.name} {pypi.version}): {pypi.name} is provided by "
+                f"the conda package {owner[1].name} on {pypi.platform} (conda[{owner[0]}]); "
+                "one of the two must go",
+                hint=_REGENERATE,
+            )
 
 
 def _to_dict(package: CondaPackage | PypiPackage) -> dict[str, Any]:

@@ -107,10 +107,8 @@ def check_conda(package: CondaPackage, where: str) -> None:
             error=LockfileError,
             hint=REGENERATE,
         )
-    for index, item in enumerate(p.provides):
-        name, _, version = item.partition("==")
-        if not validation.is_pypi_name(name) or not validation.is_pypi_version(version):
-            raise _error(f"{label}: provides[{index}] is not name==version: {item!r:.80}")
+    _check_provides(p.provides, label)
+    _check_match_specs(p, label)
     _url(p.url, f"{label}: URL")
     _url(p.channel, f"{label}: channel")
     parts = urlsplit(p.url).path.rsplit("/", 2)
@@ -130,6 +128,8 @@ def check_pypi(package: PypiPackage, where: str) -> None:
     that agrees with both."""
     p = package
     validation.pypi_name(p.name, what=f"{LOCK_NAME}: {where}.name", error=LockfileError, hint=REGENERATE)
+    if canonicalize_name(p.name) != p.name:  # condauv writes PEP 503 names: one spelling per project
+        raise _error(f"{where}.name {p.name!r:.80} is not in its normal form (PEP 503)")
     if not validation.is_pypi_version(p.version):
         raise _error(f"{where}.version is not a PEP 440 version: {p.version!r:.80}")
     label = f"{where} ({p.name} {p.version})"
@@ -145,6 +145,34 @@ def check_pypi(package: PypiPackage, where: str) -> None:
         raise _error(f"{label}: the URL's file is neither a wheel nor an sdist: {file!r:.120}") from None
     if name != canonicalize_name(p.name) or version != Version(p.version):
         raise _error(f"{label}: the URL's file {file!r:.120} is not {p.name} {p.version}")
+
+
+def _check_provides(provides: Sequence[str], label: str) -> None:
+    """``name==version`` each, the name in its PEP 503 form (as sync and check compare it)."""
+    for index, item in enumerate(provides):
+        name, _, version = item.partition("==")
+        if not validation.is_pypi_name(name) or not validation.is_pypi_version(version):
+            raise _error(f"{label}: provides[{index}] is not name==version: {item!r:.80}")
+        if canonicalize_name(name) != name:
+            raise _error(f"{label}: provides[{index}] {name!r:.80} is not in its normal form (PEP 503)")
+
+
+def _check_match_specs(package: CondaPackage, label: str) -> None:
+    """``requested``, ``depends`` and ``constrains`` become conda match specs (in the solver, in
+    conda-meta): parsed here, on load, not first where rattler meets them after changes began."""
+    specs = [("requested", f"{package.name} {package.requested}")] if package.requested else []
+    specs += [(f"depends[{i}]", spec) for i, spec in enumerate(package.depends)]
+    specs += [(f"constrains[{i}]", spec) for i, spec in enumerate(package.constrains)]
+    if not specs:
+        return
+    from rattler import MatchSpec
+
+    for field, spec in specs:
+        try:
+            MatchSpec(spec)
+        except Exception:  # rattler's InvalidMatchSpecError and kin: any failure is the lock's
+            value = spec if field != "requested" else package.requested
+            raise _error(f"{label}: {field} is not a conda match spec: {value!r:.80}") from None
 
 
 def check_sources(lock: Lock, manifest: Manifest) -> None:

@@ -19,7 +19,7 @@ from packaging.utils import canonicalize_name
 
 from condauv.errors import ManifestError
 from condauv.platforms import KNOWN_SUBDIRS, current_subdir
-from condauv.validation import check_strings, check_text, load_toml, read_text
+from condauv.validation import check_strings, check_text, load_toml, read_text, url
 
 if TYPE_CHECKING:
     from condauv.pypi.auth import Index
@@ -51,6 +51,7 @@ _ENV_KEYS = {"name", "python", "channels", "platforms", "prefix"}
 _PYPI_OPTION_KEYS = {"index-url", "extra-index-urls", "find-links", "no-index"}
 _READ_HINT = "condauv.toml is UTF-8 text: save it as UTF-8, or run `condauv init` for a new one"
 _TOML_HINT = "fix the TOML at that line and column (the tables are described in the README)"
+_LINKS_HINT = 'give a folder ("wheels") or a URL ("https://host/wheels/" or "file:///path/wheels")'
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -214,7 +215,7 @@ def parse_manifest(text: str, path: Path) -> Manifest:
         for entry in _dependency_table(data.get(table, {}), table, path.name):
             if entry.key in seen:
                 raise ManifestError(
-                    f"{path.name}: {entry.name!r} is listed in both [{seen[entry.key]}] and [{table}]",
+                    f"{path.name}: {entry.name!r:.80} is listed in both [{seen[entry.key]}] and [{table}]",
                     hint="keep it in one table",
                 )
             seen[entry.key] = table
@@ -234,7 +235,7 @@ def _reject_unknown(data: dict[str, Any], allowed: set[str], file: str, where: s
         if key not in allowed:
             place = f"[{where}] " if where else ""
             raise ManifestError(
-                f"{file}: unknown key {place}{key!r}",
+                f"{file}: unknown key {place}{key!r:.80}",
                 hint=f"allowed here: {', '.join(sorted(allowed))}",
             )
 
@@ -263,7 +264,7 @@ def _environment(raw: Any, path: Path) -> EnvironmentSettings:
     python = _expect(raw.get("python", DEFAULT_PYTHON), str, file, "environment.python", "a string")
     if not _CONDA_VERSION.match(python):
         raise ManifestError(
-            f"{file}: environment.python {python!r} is not a conda version spec",
+            f"{file}: environment.python {python!r:.80} is not a conda version spec",
             hint='write it like "3.11.*" or ">=3.10,<3.13"',
         )
     channels = _string_list(raw.get("channels", ["conda-forge"]), file, "environment.channels")
@@ -273,7 +274,7 @@ def _environment(raw: Any, path: Path) -> EnvironmentSettings:
     for subdir in platforms:
         if subdir not in KNOWN_SUBDIRS:
             raise ManifestError(
-                f"{file}: unknown platform {subdir!r} in environment.platforms",
+                f"{file}: unknown platform {subdir!r:.80} in environment.platforms",
                 hint=f"use one of: {', '.join(KNOWN_SUBDIRS)}",
             )
     if not platforms:
@@ -305,7 +306,7 @@ def _dependency_table(raw: Any, table: Table, file: str) -> list[Requested]:
         where = f"{table}.{name}"
         if not _NAME.match(name):
             raise ManifestError(
-                f"{file}: {name!r} in [{table}] is not a valid package name",
+                f"{file}: {name!r:.80} in [{table}] is not a valid package name",
                 hint="package names use letters, digits, '.', '_' and '-'",
             )
         extras: tuple[str, ...] = ()
@@ -315,6 +316,12 @@ def _dependency_table(raw: Any, table: Table, file: str) -> list[Requested]:
             spec = _expect(value.get("version", "*"), str, file, f"{where}.version", "a string")
             if "extras" in value:
                 extras = _string_list(value["extras"], file, f"{where}.extras")
+                for position, extra in enumerate(extras):  # each becomes part of a requirement
+                    if not _NAME.match(extra):
+                        raise ManifestError(
+                            f"{file}: {where}.extras[{position}] = {extra!r:.80} is not an extra's name",
+                            hint='extras are names, e.g. extras = ["socks"]',
+                        )
         else:
             spec = _expect(value, str, file, where, 'a version string such as ">=1.0" or "*"')
         entry = Requested(name=name, spec=spec.strip(), table=table, extras=extras)
@@ -328,7 +335,7 @@ def _check_spec(entry: Requested, file: str) -> None:
     if entry.table == "conda-dependencies":
         if entry.spec and not _CONDA_VERSION.match(entry.spec):
             raise ManifestError(
-                f"{file}: {where} = {entry.spec!r} is not a conda version spec",
+                f"{file}: {where} = {entry.spec!r:.80} is not a conda version spec",
                 hint='write it like ">=1.26", "12.1.*" or "*"',
             )
         return
@@ -340,7 +347,7 @@ def _check_spec(entry: Requested, file: str) -> None:
         if entry.table == "dependencies":
             hint += "; conda-only syntax belongs in [conda-dependencies]"
         raise ManifestError(
-            f"{file}: {where} = {entry.spec!r} is not a valid version specifier", hint=hint
+            f"{file}: {where} = {entry.spec!r:.80} is not a valid version specifier", hint=hint
         ) from None
 
 
@@ -357,9 +364,13 @@ def _pypi_options(raw: Any, path: Path) -> PypiOptions:
     for position, value in enumerate(extra):
         _index(value, f"{file}: pypi-options.extra-index-urls[{position}]")
     links = []
-    for link in _string_list(raw.get("find-links", []), file, "pypi-options.find-links"):
-        # a relative folder is relative to the manifest, not to where condauv runs
-        links.append(link if "://" in link else str((path.parent / link).resolve()))
+    for position, link in enumerate(_string_list(raw.get("find-links", []), file, "pypi-options.find-links")):
+        what = f"{file}: pypi-options.find-links[{position}]"
+        if "://" in link:  # a URL, checked as one: ``--index-url=http://…`` was read by uv as its option
+            url(link, schemes=("https", "http", "file"), what=what, error=ManifestError, hint=_LINKS_HINT)
+            links.append(link)
+        else:  # a relative folder is relative to the manifest, not to where condauv runs
+            links.append(str((path.parent / link).resolve()))
     no_index = _expect(raw.get("no-index", False), bool, file, "pypi-options.no-index", "true or false")
     return PypiOptions(
         index_url=index_url, extra_index_urls=extra, find_links=tuple(links), no_index=no_index
@@ -369,7 +380,6 @@ def _pypi_options(raw: Any, path: Path) -> PypiOptions:
 def _index(value: str, what: str) -> None:
     """``[name=]URL`` (credentials allowed, uv's syntax); the message shows the URL without them."""
     from condauv.pypi.auth import parse_index
-    from condauv.validation import url
 
     hint = 'write it like "https://host/simple" or "name=https://user:token@host/simple"'
     clean = parse_index(value).url
@@ -397,7 +407,7 @@ def _name_map(raw: Any, file: str) -> dict[str, tuple[str, ...]]:
             or not all(isinstance(n, str) and _NAME.match(n) for n in provided)
         ):
             raise ManifestError(
-                f"{file}: names.{conda_name} = {value!r} is not a conda name mapped to PyPI names",
+                f"{file}: names.{conda_name:.80} = {value!r:.80} is not a conda name mapped to PyPI names",
                 hint='write conda-name = "pypi-name" or conda-name = ["pypi-a", "pypi-b"]',
             )
         names[conda_name.lower()] = tuple(canonicalize_name(n) for n in provided)
@@ -411,7 +421,7 @@ def _classify_rules(raw: Any, file: str) -> dict[str, Literal["conda", "pypi"]]:
     for pattern, manager in raw.items():
         if manager not in ("conda", "pypi"):
             raise ManifestError(
-                f"{file}: classify.{pattern} = {manager!r} is not a manager",
+                f"{file}: classify.{pattern:.80} = {manager!r:.80} is not a manager",
                 hint='write "conda" or "pypi"',
             )
         rules[pattern.lower()] = manager

@@ -31,7 +31,7 @@ def parse_user_spec(text: str, table: Table) -> Requested:
         else:
             if req.url or req.marker:
                 raise UserError(
-                    f"{raw!r}: URLs and markers are not supported in the manifest",
+                    f"{raw!r:.80}: URLs and markers are not supported in the manifest",
                     hint="give a name and a version specifier, e.g. 'pkg>=1.0'",
                 )
             return Requested(
@@ -43,7 +43,7 @@ def parse_user_spec(text: str, table: Table) -> Requested:
     match = _CONDA.match(raw)
     if match is None:
         raise UserError(
-            f"{raw!r} is not a package spec",
+            f"{raw!r:.80} is not a package spec",
             hint="write a name and optionally a version, e.g. numpy or 'numpy>=1.26'",
         )
     version = (match.group("version") or "").strip()
