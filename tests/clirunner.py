@@ -21,7 +21,7 @@ class RunResult:
 
 
 @contextmanager
-def _chdir(path: Path) -> Iterator[None]:
+def chdir(path: Path) -> Iterator[None]:
     old = Path.cwd()
     os.chdir(path)
     try:
@@ -36,7 +36,7 @@ class CLI:
 
     def __call__(self, *args: str | os.PathLike[str], cwd: Path) -> RunResult:
         self.capsys.readouterr()
-        with _chdir(cwd):
+        with chdir(cwd):
             code = main([os.fspath(a) for a in args])
         captured = self.capsys.readouterr()
         return RunResult(code, captured.out, captured.err)

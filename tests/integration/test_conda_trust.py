@@ -11,7 +11,6 @@ import asyncio
 import hashlib
 import io
 import json
-import os
 import shutil
 import sys
 import tarfile
@@ -27,6 +26,7 @@ from condauv.lock.model import load_lock
 from condauv.platforms import current_subdir, python_site_packages
 from condauv.sync.apply import remove_distribution
 from tests.clirunner import CLI
+from tests.helpers.snapshot import tree
 
 pytestmark = pytest.mark.slow
 
@@ -109,22 +109,6 @@ def _payload(channel: Path, name: str, content: bytes) -> Path:
         files={f"share/{name}/data": content},
         noarch="generic",
     )
-
-
-def _tree(folder: Path) -> dict[str, str]:
-    """Every path under ``folder`` -> what it is (link target, file hash): a snapshot to compare."""
-    seen: dict[str, str] = {}
-    for root, dirs, names in os.walk(folder):
-        for item in (*dirs, *names):
-            path = Path(root) / item
-            key = path.relative_to(folder).as_posix()
-            if path.is_symlink():
-                seen[key] = "-> " + str(path.readlink())
-            elif path.is_file():
-                seen[key] = hashlib.sha256(path.read_bytes()).hexdigest()
-            else:
-                seen[key] = "dir"
-    return seen
 
 
 # B5 ----------------------------------------------------------------------------------------
@@ -249,12 +233,12 @@ def test_a_package_that_would_write_outside_the_prefix_is_refused(
     folder = _project(cli, tmp_path, conda_channel, channel)
     assert cli("sync", cwd=folder).exit_code == 0  # a prefix in place, then the hostile package locked
     assert cli("add", "--no-sync", name, cwd=folder).exit_code == 0
-    before = _tree(tmp_path)
+    before = tree(tmp_path)
 
     result = cli("sync", "--frozen", cwd=folder)
     assert result.exit_code == 2, (result.stdout, result.stderr)
     assert name in result.stderr and named in result.stderr
-    assert _tree(tmp_path) == before
+    assert tree(tmp_path) == before
     assert not (tmp_path / "escaped-b8").exists() and not (folder / ".condauv" / "escaped-b8").exists()
 
 

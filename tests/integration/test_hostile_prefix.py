@@ -8,10 +8,8 @@ since the package cache is shared by the session.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-import os
 import shutil
 import sys
 import tarfile
@@ -22,6 +20,7 @@ import pytest
 from condauv.channel import index_local_channel
 from condauv.platforms import python_site_packages
 from tests.clirunner import CLI
+from tests.helpers.snapshot import tree
 from tests.integration.conftest import MakeProject
 
 pytestmark = pytest.mark.slow
@@ -60,25 +59,9 @@ def _raw_package(channel: Path, name: str, members: list[Member], listed: list[s
     return archive
 
 
-def _tree(folder: Path) -> dict[str, str]:
-    """Every path under ``folder`` -> link target, or file hash and inode: a snapshot to compare."""
-    seen: dict[str, str] = {}
-    for root, dirs, names in os.walk(folder):
-        for item in (*dirs, *names):
-            path = Path(root) / item
-            key = path.relative_to(folder).as_posix()
-            if path.is_symlink():
-                seen[key] = "-> " + str(path.readlink())
-            elif path.is_file():
-                seen[key] = f"{hashlib.sha256(path.read_bytes()).hexdigest()} {path.stat().st_ino}"
-            else:
-                seen[key] = "dir"
-    return seen
-
-
 def _env_tree(env: Path) -> dict[str, str]:
     """The prefix's snapshot, but for the sync lock file (made on the first sync, then kept)."""
-    return {k: v for k, v in _tree(env).items() if not k.endswith(".condauv-sync.lock")}
+    return {k: v for k, v in tree(env, inodes=True).items() if not k.endswith(".condauv-sync.lock")}
 
 
 def _sentinel(tmp_path: Path) -> Path:
@@ -123,12 +106,12 @@ def test_an_archive_holding_more_or_less_than_it_lists_changes_nothing(
     assert cli("init", *args, cwd=folder).exit_code == 0
     assert cli("sync", cwd=folder).exit_code == 0
     assert cli("add", "--no-sync", name, cwd=folder).exit_code == 0
-    before, env_before = _tree(sentinel), _env_tree(folder / ENV)
+    before, env_before = tree(sentinel, inodes=True), _env_tree(folder / ENV)
 
     result = cli("sync", "--frozen", cwd=folder)
     assert result.exit_code == 2, (result.stdout, result.stderr)
     assert name in result.stderr and named in result.stderr
-    assert _tree(sentinel) == before
+    assert tree(sentinel, inodes=True) == before
     assert _env_tree(folder / ENV) == env_before
 
 
@@ -165,12 +148,12 @@ def test_a_prefix_folder_that_links_out_is_refused_before_anything_changes(
     sentinel = _sentinel(tmp_path)
     _point_out(folder / ENV / folder_in_prefix, sentinel / "moved")
     assert cli("add", "--no-sync", adding, cwd=folder).exit_code == 0
-    before, env_before = _tree(sentinel), _env_tree(folder / ENV)
+    before, env_before = tree(sentinel, inodes=True), _env_tree(folder / ENV)
 
     result = cli("sync", "--frozen", cwd=folder)
     assert result.exit_code == 2, (result.stdout, result.stderr)
     assert "error:" in result.stderr and folder_in_prefix.rsplit("/", 1)[-1] in result.stderr
-    assert _tree(sentinel) == before
+    assert tree(sentinel, inodes=True) == before
     assert _env_tree(folder / ENV) == env_before
 
 
@@ -198,9 +181,9 @@ def test_a_new_prefix_whose_conda_meta_links_out_is_refused(
     (sentinel / "meta").mkdir()
     (folder / ENV).mkdir(parents=True)
     (folder / ENV / "conda-meta").symlink_to(sentinel / "meta", target_is_directory=True)
-    before = _tree(sentinel)
+    before = tree(sentinel, inodes=True)
 
     result = cli("sync", cwd=folder)
     assert result.exit_code == 2, (result.stdout, result.stderr)
     assert "conda-meta" in result.stderr
-    assert _tree(sentinel) == before
+    assert tree(sentinel, inodes=True) == before

@@ -3,12 +3,10 @@ changes, and uv's arguments are never built from lock text. Real rattler and uv 
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,21 +16,11 @@ from condauv.errors import LockfileError
 from condauv.lock.model import PypiPackage
 from condauv.pypi.uv import Uv
 from condauv.sync.apply import _install_locked
-from tests.clirunner import CLI
+from tests.clirunner import CLI, chdir
 
 pytestmark = pytest.mark.slow
 
 ENV = Path(".condauv") / "env"
-
-
-@contextmanager
-def _chdir(path: Path) -> Iterator[None]:
-    old = Path.cwd()
-    os.chdir(path)
-    try:
-        yield
-    finally:
-        os.chdir(old)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +28,7 @@ def locked(tmp_path_factory: pytest.TempPathFactory, conda_channel: Path, wheelh
     """A project locked once (python, tiny-a and tiny-b from conda, six and tqdm from the
     wheelhouse), never synced: each test copies its manifest and lock."""
     folder = tmp_path_factory.mktemp("locked")
-    with _chdir(folder):
+    with chdir(folder):
         assert main(["init", "-q", "--channel", conda_channel.as_uri()]) == 0
         with (folder / "condauv.toml").open("a") as handle:
             handle.write(f'\n[pypi-options]\nfind-links = ["{wheelhouse}"]\nno-index = true\n')
