@@ -115,7 +115,7 @@ def prefix_state(prefix: Path) -> PrefixState:
         what = "a Python virtual environment (pyvenv.cfg)"
     else:
         shown = ", ".join(entries[:3]) + (", ..." if len(entries) > 3 else "")
-        what = f"{len(entries)} entries: {shown}"
+        what = f"{len(entries)} {'entry' if len(entries) == 1 else 'entries'}: {shown}"
     raise UserError(
         f"the prefix {prefix} is not empty and not a conda prefix (no conda-meta/); it holds {what}",
         hint=_PREFIX_HINT,
