@@ -30,6 +30,7 @@ __all__ = [
     "check_text",
     "conda_name",
     "contained",
+    "forget_resolved",
     "is_conda_name",
     "is_pypi_name",
     "is_pypi_version",
@@ -224,7 +225,7 @@ def url_within(candidate: str, base: str) -> bool:
     if scheme == "file":
         if {got.netloc, want.netloc} - {"", "localhost"}:
             return False
-        return contained(Path(unquote(want.path)), Path(unquote(got.path)))
+        return _contained_memo(Path(unquote(want.path)), Path(unquote(got.path)))
     if got.hostname is None or got.hostname != want.hostname or ports[0] != ports[1]:
         return False
     segments = unquote(got.path).split("/")
@@ -248,7 +249,21 @@ def contained(root: Path, candidate: Path) -> bool:
     """Whether ``candidate``, with every symbolic link resolved, lies inside ``root`` (resolved).
 
     The final component is resolved too: a link inside ``root`` that points outside is outside.
+    Resolved afresh on every call: what decides a deletion must see the folders as they are now.
     """
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(candidate)
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
+def forget_resolved() -> None:
+    """Start a new round of :func:`url_within` checks: folders are resolved afresh."""
+    _real_folder.cache_clear()
+
+
+def _contained_memo(root: Path, candidate: Path) -> bool:
+    """:func:`contained` with each folder resolved once per round (see :func:`forget_resolved`):
+    the URLs of a lock of 100k entries lie in a few folders."""
     real_root = _real_folder(os.fspath(root))
     real = _realpath(os.fspath(candidate))
     return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)

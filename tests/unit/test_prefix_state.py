@@ -141,3 +141,17 @@ def test_links_out_of_the_prefix(tmp_path: Path, link: str, target: str, found: 
     assert bool(links_out(prefix, folders)) is found
     # a path to be linked under the link is found whatever folders are listed
     assert bool(links_out(prefix, [], [f"{link}/file"])) is found
+
+
+def test_containment_sees_a_folder_that_became_a_link_out(tmp_path: Path) -> None:
+    """What decides a deletion resolves the folders as they are now, not as an earlier call
+    in the same process saw them (a folder swapped for a link out between two checks)."""
+    from condauv.validation import contained
+
+    prefix, outside = tmp_path / "env", tmp_path / "outside"
+    (prefix / "share" / "pkg").mkdir(parents=True)
+    outside.mkdir()
+    assert contained(prefix, prefix / "share" / "pkg" / "file.txt")
+    (prefix / "share" / "pkg").rmdir()
+    (prefix / "share" / "pkg").symlink_to(outside)
+    assert not contained(prefix, prefix / "share" / "pkg" / "file.txt")

@@ -293,6 +293,7 @@ def _to_dict(package: CondaPackage | PypiPackage) -> dict[str, Any]:
 def parse_lock(text: str) -> Lock:
     """Parse lockfile text; a malformed, invalid or unknown-version lock is a :class:`LockfileError`."""
     raw = validation.load_toml(text, what=LOCK_NAME, error=LockfileError, hint=_REGENERATE)
+    validation.forget_resolved()  # file: URLs are compared with the folders as they are now
     return Lock.from_dict(raw)
 
 

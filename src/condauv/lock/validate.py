@@ -185,6 +185,7 @@ def foreign_entries(lock: Lock, manifest: Manifest) -> Iterator[tuple[CondaPacka
     """The entries of ``lock`` whose URL is not from a source of ``manifest``, each with what is wrong."""
     from condauv.conda.channels import channel_url
 
+    validation.forget_resolved()  # the folders as they are now, resolved once for this lock
     channels = [channel_url(c, manifest.root, must_exist=False) for c in manifest.environment.channels]
     for index, conda in enumerate(lock.conda):
         home = conda_channel_of(conda.url)
