@@ -11,7 +11,6 @@ the adopted prefix.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,8 +31,9 @@ from condauv.adoption.evidence import (
     unreached_leaves,
 )
 from condauv.adoption.manifest import channels, manifest_text
+from condauv.adoption.notes import Note, note_managed, note_pinned
 from condauv.adoption.synced import SyncedCopy, installed_names, read_synced
-from condauv.conda.records import CondaRecord, dist_folders, read_records, spec_name
+from condauv.conda.records import CondaRecord, dist_folders, read_records
 from condauv.errors import UserError
 from condauv.lock.model import LOCK_NAME, CondaPackage, Lock, PypiPackage
 from condauv.lock.reasons import conda_reasons, pypi_dependency_reason, python_reason
@@ -41,18 +41,6 @@ from condauv.manifest.model import Requested
 from condauv.pypi.site import installed_distributions, site_packages
 
 __all__ = ["AdoptOptions", "Adoption", "Note", "adopt"]
-
-
-@dataclass(frozen=True, slots=True)
-class Note:
-    """Something in the prefix the manifest and lock do not reproduce as it is, and why."""
-
-    kind: str  # editable, local-dir, vcs, unknown-origin, shadowing, direct-url, no-sha256, ...
-    package: str
-    message: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "package": self.package, "message": self.message}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,7 +117,7 @@ def adopt(prefix: Path, manifest_path: Path, options: AdoptOptions | None = None
     _check_targets(prefix, manifest_path, lock_path, force=options.force)
     check, check_lines = _run_check(prefix, strict=options.strict)
     notes: list[Note] = []
-    _note_managed(prefix, notes)
+    note_managed(prefix, notes)
     records = _read_records(prefix, notes)
     python = records.get("python")
     if python is None:
@@ -140,7 +128,7 @@ def adopt(prefix: Path, manifest_path: Path, options: AdoptOptions | None = None
     subdir = python.subdir
     synced = _synced_copy(prefix, subdir, notes)
     conda_asked, conda_evidence = _conda_requested(prefix, records, notes, synced)
-    _note_pinned(prefix, records, conda_asked, notes)
+    note_pinned(prefix, records, conda_asked, notes)
     dists = _read_distributions(prefix, python.version)
     owners = _conda_owned(records)
     adoptable = _sort_distributions(dists, owners, notes, synced)
@@ -235,19 +223,6 @@ def _run_check(prefix: Path, *, strict: bool) -> tuple[Mapping[str, Any], tuple[
             hint="fix them (`condauv check` says how), or adopt without --strict to record them as they are",
         )
     return report.to_dict(), lines
-
-
-def _note_managed(prefix: Path, notes: list[Note]) -> None:
-    """A prefix condauv already manages has a project: adopting it makes a second one."""
-    from condauv.conda.prefix import MARKER
-
-    marker = prefix / "conda-meta" / MARKER
-    if marker.is_file():
-        try:
-            manifest = json.loads(marker.read_text(encoding="utf-8")).get("manifest", "?")
-        except (OSError, ValueError, AttributeError):
-            manifest = "?"
-        notes.append(Note("managed", prefix.name, f"condauv already manages this prefix from {manifest}"))
 
 
 _SYNCED_EVIDENCE = "condauv's copy of the manifest and lock it last synced (conda-meta)"
@@ -353,35 +328,6 @@ def _conda_requested(
             )
         )
     return asked, evidence
-
-
-def _note_pinned(
-    prefix: Path, records: Mapping[str, CondaRecord], asked: Mapping[str, str], notes: list[Note]
-) -> None:
-    """conda's pins (``conda-meta/pinned``, one spec a line) have no place in condauv.toml: say
-    what becomes of each, rather than drop it silently."""
-    try:
-        text = (prefix / "conda-meta" / "pinned").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return
-    for line in text.splitlines():
-        spec = line.split("#", 1)[0].strip()
-        name = spec_name(spec)
-        if not name:
-            continue
-        record = records.get(name)
-        if record is None:
-            held = f"{name} is not installed: the pin is left out"
-        elif name == "python":
-            held = f"the lock holds python {record.version}; [environment] python keeps its minor version"
-        elif name in asked:
-            held = f"[conda-dependencies] asks for {name} =={record.version}, which keeps it"
-        else:
-            held = (
-                f"the lock holds {name} {record.version}, but a later `condauv lock` may move it: "
-                "add it to [conda-dependencies] to keep the pin"
-            )
-        notes.append(Note("pinned", name, f"conda-meta/pinned pins {spec!r}; condauv keeps no pins: {held}"))
 
 
 def _read_distributions(prefix: Path, python_version: str) -> list[DistInfo]:
