@@ -4,6 +4,7 @@ folders that a killed process does not leave behind for good."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import glob
 import os
@@ -111,7 +112,7 @@ def exclusive_lock(
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = _open_lock_file(path)
         note = note or path
     try:
         try:
@@ -133,6 +134,26 @@ def exclusive_lock(
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _open_lock_file(path: Path) -> int:
+    """The lock file, never through a link (``O_NOFOLLOW``: a link in its place is an error, not
+    a file created wherever it points); read-only where it exists on a read-only file system
+    (flock works on any descriptor), so that a sync with nothing to do still works there."""
+    flags = os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | flags, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            from condauv.errors import UserError
+
+            raise UserError(
+                f"{path} is a symbolic link; condauv's lock file must be a file",
+                hint="remove the link, then run the command again",
+            ) from None
+        if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise
+        return os.open(path, os.O_RDONLY | flags)
 
 
 def _read_note(note: Path | None) -> str:

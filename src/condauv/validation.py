@@ -40,6 +40,7 @@ __all__ = [
     "read_text",
     "relative_path",
     "sha256",
+    "shown",
     "url",
     "url_within",
 ]
@@ -50,6 +51,8 @@ MAX_DEPTH = 32
 MAX_INPUT_BYTES = 256 * 1024 * 1024
 #: The longest URL condauv accepts (real ones are under 300 characters; Linux's PATH_MAX is 4096).
 MAX_URL_LENGTH = 8192
+#: The most path segments a URL may have (real ones have under 20).
+MAX_URL_SEGMENTS = 128
 
 _PYPI_NAME = re.compile(r"^(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$")
 _PYPI_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.!+_-]*$")
@@ -133,10 +136,19 @@ def check_strings(data: Any, *, what: str, error: type[UserError], hint: str) ->
             stack.extend((child, f"{where}[{index}]") for index, child in enumerate(value))
 
 
+def shown(value: object, width: int = 80) -> str:
+    """``value`` as an error message quotes it: credentials masked first, then cut to ``width``
+    (cut first, a password's ``@`` could fall past the cut and leave the mask nothing to match)."""
+    from condauv._process import mask
+
+    text = repr(mask(value)) if isinstance(value, str) else repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def check_text(value: str, *, what: str, error: type[UserError], hint: str) -> str:
     """A string that becomes a path, an argument or a file name: no NUL or control characters."""
     if _CONTROL.search(value):
-        raise error(f"{what} holds a control character: {value!r:.80}", hint=hint)
+        raise error(f"{what} holds a control character: {shown(value)}", hint=hint)
     return value
 
 
@@ -189,22 +201,29 @@ def url(value: str, *, schemes: Iterable[str], what: str, error: type[UserError]
     """An absolute URL of one of ``schemes``, without whitespace, control characters or credentials."""
     allowed = tuple(schemes)
     if not isinstance(value, str) or not value or _CONTROL.search(value) or any(c.isspace() for c in value):
-        raise error(f"{what} is not a URL: {value!r:.80}", hint=hint)
+        raise error(f"{what} is not a URL: {shown(value)}", hint=hint)
     if len(value) > MAX_URL_LENGTH:  # comparing paths resolves them: quadratic in their segments
-        raise error(f"{what} is longer than {MAX_URL_LENGTH} characters: {value:.80}...", hint=hint)
+        raise error(f"{what} is longer than {MAX_URL_LENGTH} characters: {shown(value)}", hint=hint)
+    if "\\" in value:  # uv (WHATWG URLs) reads a backslash as "/": "dir/..\\x" would leave dir
+        raise error(f"{what} holds a backslash: {shown(value)}", hint=hint)
     try:
         parts = urlsplit(value)
         _ = parts.port
     except ValueError:
-        raise error(f"{what} is not a URL: {value!r:.80}", hint=hint) from None
+        raise error(f"{what} is not a URL: {shown(value)}", hint=hint) from None
     if not parts.scheme:
-        raise error(f"{what} is not a URL: {value!r:.80}", hint=hint)
+        raise error(f"{what} is not a URL: {shown(value)}", hint=hint)
+    decoded = unquote(parts.path)
+    if _CONTROL.search(decoded) or "\\" in decoded:
+        raise error(f"{what} holds a control character or backslash once decoded: {shown(value)}", hint=hint)
+    if decoded.count("/") > MAX_URL_SEGMENTS:  # resolving a path costs per segment
+        raise error(f"{what} has more than {MAX_URL_SEGMENTS} path segments: {shown(value)}", hint=hint)
     if parts.scheme not in allowed:
         raise error(
             f"{what} has the scheme {parts.scheme or 'none'!r}; allowed: {', '.join(allowed)}", hint=hint
         )
     if parts.scheme != "file" and not parts.hostname:
-        raise error(f"{what} has no host: {value!r:.80}", hint=hint)
+        raise error(f"{what} has no host: {shown(value)}", hint=hint)
     if parts.username or parts.password:
         raise error(f"{what} holds credentials; they never belong in a lock or a record", hint=hint)
     return value
@@ -225,9 +244,14 @@ def url_within(candidate: str, base: str) -> bool:
     if scheme == "file":
         if {got.netloc, want.netloc} - {"", "localhost"}:
             return False
-        return _contained_memo(Path(unquote(want.path)), Path(unquote(got.path)))
+        paths = [unquote(want.path), unquote(got.path)]
+        if any("\x00" in path or "\\" in path for path in paths):
+            return False
+        return _contained_memo(Path(paths[0]), Path(paths[1]))
     if got.hostname is None or got.hostname != want.hostname or ports[0] != ports[1]:
         return False
+    if "\\" in got.path or "\\" in unquote(got.path):
+        return False  # uv reads a backslash as "/"
     segments = unquote(got.path).split("/")
     if "." in segments or ".." in segments:
         return False

@@ -187,3 +187,48 @@ def test_a_new_prefix_whose_conda_meta_links_out_is_refused(
     assert result.exit_code == 2, (result.stdout, result.stderr)
     assert "conda-meta" in result.stderr
     assert tree(sentinel, inodes=True) == before
+
+
+@pytest.mark.parametrize("name", [".condauv-sync.lock", "condauv", "history"])
+def test_a_link_out_inside_conda_meta_is_refused_before_anything_is_written(
+    cli: CLI, make_project: MakeProject, tmp_path: Path, name: str
+) -> None:
+    """conda-meta's own files were written through a (dangling) link out: the sync lock was
+    created, the marker written and rattler's history opened wherever the link pointed."""
+    folder = _synced(make_project, cli)
+    sentinel = _sentinel(tmp_path)
+    meta = folder / ENV / "conda-meta"
+    if name == "condauv":  # the marker: its link makes the prefix look new
+        (meta / "condauv").unlink()
+    elif (meta / name).exists():
+        (meta / name).unlink()
+    (meta / name).symlink_to(sentinel / f"made-through-{name}")
+    assert cli("add", "--no-sync", "tiny-b", cwd=folder).exit_code == 0
+    before = tree(sentinel, inodes=True)
+
+    result = cli("sync", "--frozen", cwd=folder)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert name in result.stderr
+    assert tree(sentinel, inodes=True) == before
+
+
+def test_a_removal_fetches_no_archive_of_what_stays(
+    cli: CLI, make_project: MakeProject, tmp_path: Path, conda_channel: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Removing a package re-fetched every locked archive whose cache entry was gone: with one
+    of them unreachable the removal failed, half done, though nothing needed it."""
+    channel = tmp_path / "channel"
+    shutil.copytree(conda_channel, channel)
+    folder = make_project()
+    manifest = folder / "condauv.toml"
+    manifest.write_text(manifest.read_text().replace(conda_channel.as_uri(), channel.as_uri()))
+    monkeypatch.setenv("CONDAUV_CACHE_DIR", str(tmp_path / "own-cache"))
+    assert cli("add", "tiny-b", "tiny-c", cwd=folder).exit_code == 0
+    for entry in (tmp_path / "own-cache" / "pkgs").glob("python-*"):
+        shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    for archive in channel.glob("*/python-*"):
+        archive.unlink()  # the channel no longer serves the installed python
+
+    result = cli("remove", "tiny-c", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    assert cli("check", cwd=folder).exit_code == 0

@@ -149,7 +149,7 @@ def _manifest(tmp_path: Path, body: str) -> object:
     [
         "--index-url=http://evil.example/simple",  # uv read it as its own option
         "ftp://host/wheels/",
-        "https://user:token@host/wheels/",
+        "https://user:token@host/wheels/ x",  # credentials are allowed (uv gets them), spaces not
         "https://",
     ],
 )

@@ -245,7 +245,9 @@ def install(
     package in the cache; their entries are extracted again from the verified archive.
     """
     client = rattler.Client.default_client()
-    verified_cache(packages, client=client, fresh=reinstall)
+    # only what rattler will link needs a cache entry: an unchanged package is not fetched again
+    to_link = {p.name for p in linking(packages, prefix, reinstall=reinstall)}
+    verified_cache(packages, client=client, fresh=reinstall, only=to_link)
     refuse_linking_out(packages, prefix, reinstall=reinstall)
     records = [package_to_record(p) for p in packages]
     # py-rattler 0.28 forwards requested_specs to Rust unwrapped; hand it the inner objects
@@ -275,50 +277,67 @@ def install(
         ) from exc
 
 
-def refuse_linking_out(
+def linking(
     packages: Sequence[CondaPackage], prefix: Path, *, reinstall: Collection[str] = ()
-) -> None:
-    """Refuse before rattler links when a folder it would link into is a link out of ``prefix``
-    (a prefix tampered with, or another tool's): the paths of the packages to add or relink,
-    whose cache entries are verified. A prefix without conda-meta yet holds no link to follow."""
-    from condauv.conda.prefix import installed_conda, refuse_links_out
+) -> list[CondaPackage]:
+    """The packages rattler links to make ``prefix`` hold ``packages``: those not installed at
+    the same version and build, and those to ``reinstall``."""
+    from condauv.conda.prefix import installed_conda
 
-    if not (prefix / "conda-meta").is_dir():
-        return
     have = installed_conda(prefix)
-    linking = [
+    return [
         p
         for p in packages
         if p.name in reinstall
         or p.name not in have
         or (have[p.name].version, have[p.name].build) != (p.version, p.build)
     ]
-    if not linking:
+
+
+def refuse_linking_out(
+    packages: Sequence[CondaPackage], prefix: Path, *, reinstall: Collection[str] = ()
+) -> None:
+    """Refuse before rattler links when a folder it would link into is a link out of ``prefix``
+    (a prefix tampered with, or another tool's): the paths of the packages to add or relink,
+    whose cache entries are verified. A prefix without conda-meta yet holds no link to follow."""
+    from condauv.conda.prefix import refuse_links_out
+
+    if not (prefix / "conda-meta").is_dir():
+        return
+    to_link = linking(packages, prefix, reinstall=reinstall)
+    if not to_link:
         return
     cache = paths.conda_pkgs_dir()
     site_packages = _site_packages(packages)
-    names = ", ".join(p.name for p in linking[:3]) + (", ..." if len(linking) > 3 else "")
+    names = ", ".join(p.name for p in to_link[:3]) + (", ..." if len(to_link) > 3 else "")
     refuse_links_out(
         prefix,
         site_packages=site_packages,
-        paths=[path for p in linking for path in verify.linked_paths(cache, p, site_packages=site_packages)],
+        paths=[path for p in to_link for path in verify.linked_paths(cache, p, site_packages=site_packages)],
         doing=f"linking {names}",
     )
 
 
 def verified_cache(
-    packages: Sequence[CondaPackage], *, client: rattler.Client | None = None, fresh: Collection[str] = ()
+    packages: Sequence[CondaPackage],
+    *,
+    client: rattler.Client | None = None,
+    fresh: Collection[str] = (),
+    only: Collection[str] | None = None,
 ) -> None:
     """Make every package's cache entry one condauv verified (see :mod:`condauv.conda.verify`).
 
     A cache hit reads one stamp per package. A miss, an unstamped entry (made by rattler, or
     before condauv verified) or one stamped with another sha256, and every package named in
     ``fresh``, is fetched into a private folder while hashed, compared with the lock, extracted,
-    checked and moved in: in parallel, all before anything is linked.
+    checked and moved in: in parallel, all before anything is linked. ``only`` limits that to the
+    packages of those names (those to be linked); ``packages`` is still the whole set, which says
+    where ``noarch: python`` packages go.
     """
     cache = paths.conda_pkgs_dir()
-    todo = [p for p in packages if p.name in fresh] + [
-        p for p in verify.unverified(cache, packages) if p.name not in fresh
+    wanted = [p for p in packages if only is None or p.name in only]
+    todo = [p for p in wanted if p.name in fresh] + [
+        p for p in verify.unverified(cache, wanted) if p.name not in fresh
     ]
     if not todo:
         return

@@ -65,7 +65,10 @@ def mark_managed(prefix: Path, manifest: Path) -> None:
     meta = prefix / "conda-meta"
     refuse_links_out(prefix, site_packages=None, doing="marking it as condauv's")
     meta.mkdir(parents=True, exist_ok=True)
-    (meta / MARKER).write_text(json.dumps({"manifest": str(manifest)}) + "\n", encoding="utf-8")
+    from condauv import _fs
+
+    # replaced, never written through: a link in its place is replaced by the file
+    _fs.atomic_write_text(meta / MARKER, json.dumps({"manifest": str(manifest)}) + "\n")
 
 
 class PrefixState(enum.Enum):
@@ -210,7 +213,8 @@ def refuse_links_out(
     """Refuse to write ``prefix`` when a folder condauv or uv writes in is a link out of it
     (``bin``, ``lib``, site-packages or its packages' folders, any top-level folder, the folders
     of ``paths``): rattler and uv would write, and later delete, through it."""
-    folders = ["", "bin", "lib", *([site_packages] if site_packages else [])]
+    # conda-meta too: the sync lock, the marker and rattler's history are written there
+    folders = ["", "conda-meta", "bin", "lib", *([site_packages] if site_packages else [])]
     found = links_out(prefix, folders, paths)
     if found:
         link, where = found[0]

@@ -267,14 +267,27 @@ def pypi_sources(options: PypiOptions) -> list[str]:
             if parts.hostname in _FILE_HOSTS:
                 sources.append(f"https://{_FILE_HOSTS[parts.hostname]}/")
     for link in options.find_links:
-        if "://" not in link:
-            folder = Path(link)
-            sources.append((folder if not folder.is_file() else folder.parent).as_uri())
-        elif link.endswith("/") or "." not in link.rsplit("/", 1)[-1]:
-            sources.append(link)
-        else:  # a page of links (``.../torch_stable.html``): the files lie beside it
-            sources.append(link.rsplit("/", 1)[0] + "/")
+        sources.append(_find_links_source(link))
     return sources
+
+
+def _find_links_source(link: str) -> str:
+    """Where a find-links entry serves files: a folder is itself (on disk, a file's folder); an
+    ``http(s)`` page of links (``.../torch_stable.html``) serves what lies beside it; any other
+    URL is a folder. Never wider: a dot in a folder's name does not make it a page."""
+    from condauv._process import strip_credentials
+
+    if "://" not in link:
+        folder = Path(link)
+        return (folder if not folder.is_file() else folder.parent).as_uri()
+    link = strip_credentials(link)
+    parts = urlsplit(link)
+    if parts.scheme == "file":
+        folder = Path(unquote(parts.path))
+        return (folder if not folder.is_file() else folder.parent).as_uri()
+    if parts.path.lower().endswith((".html", ".htm")):
+        return link.rsplit("/", 1)[0] + "/"
+    return link if link.endswith("/") else link + "/"
 
 
 def _url(value: str, what: str) -> None:

@@ -157,12 +157,19 @@ class Manifest:
             "pypi-options": {
                 "index-url": _public_index(self.pypi_options.index_url),
                 "extra-index-urls": [_public_index(u) for u in self.pypi_options.extra_index_urls],
-                "find-links": list(self.pypi_options.find_links),
+                "find-links": [_public_link(link) for link in self.pypi_options.find_links],
                 "no-index": self.pypi_options.no_index,
             },
         }
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
         return "sha256:" + hashlib.sha256(blob).hexdigest()
+
+
+def _public_link(value: str) -> str:
+    """A find-links entry as the content hash sees it: without credentials."""
+    from condauv._process import strip_credentials
+
+    return strip_credentials(value)
 
 
 def _public_index(value: str | None) -> str | None:
@@ -367,7 +374,11 @@ def _pypi_options(raw: Any, path: Path) -> PypiOptions:
     for position, link in enumerate(_string_list(raw.get("find-links", []), file, "pypi-options.find-links")):
         what = f"{file}: pypi-options.find-links[{position}]"
         if "://" in link:  # a URL, checked as one: ``--index-url=http://…`` was read by uv as its option
-            url(link, schemes=("https", "http", "file"), what=what, error=ManifestError, hint=_LINKS_HINT)
+            from condauv._process import strip_credentials
+
+            # credentials allowed (uv gets them through its environment), checked without them
+            clean = strip_credentials(link)
+            url(clean, schemes=("https", "http", "file"), what=what, error=ManifestError, hint=_LINKS_HINT)
             links.append(link)
         else:  # a relative folder is relative to the manifest, not to where condauv runs
             links.append(str((path.parent / link).resolve()))

@@ -15,7 +15,7 @@ from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from condauv import _process, validation
-from condauv.errors import ArchiveError, CondauvError, LockfileError, ProcessError
+from condauv.errors import ArchiveError, CondauvError, LockfileError, ProcessError, UserError
 
 __all__ = ["Artifact", "Uv", "find_uv", "write_pylock"]
 
@@ -174,6 +174,12 @@ class Uv:
         """Remove PyPI distributions by name (never called with a conda-owned name)."""
         if not names:
             return
+        bad = [name for name in names if not validation.is_pypi_name(name)]
+        if bad:  # names come from dist-info folder names, which a prefix's author chose
+            raise UserError(
+                f"refusing to ask uv to uninstall {bad[0]!r:.80}: not a PyPI name",
+                hint="a dist-info folder in the prefix has a name no installer writes: remove it by hand",
+            )
         command = [*self._base("uninstall"), "--python", str(python), *names]
         _process.run(command, what="uv removes PyPI packages", env=_ENV)
 

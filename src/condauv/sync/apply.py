@@ -146,7 +146,8 @@ def _verify_conda_archives(prefix: Path, wanted: Sequence[CondaPackage]) -> None
     if verify.unverified(paths.conda_pkgs_dir(), adding):
         from condauv.conda import engine
 
-        engine.verified_cache(wanted)
+        # only what will be linked: an unchanged package's archive is not fetched again
+        engine.verified_cache(wanted, only={p.name for p in adding})
     if adding and (prefix / "conda-meta").is_dir():
         from condauv.conda import engine
 
