@@ -249,3 +249,13 @@ def test_check_hashes_only_regular_files_inside_the_prefix(
         (f"{prefix}/a\x00b", None, None, True),
     ]
     assert verify_files(jobs, prefix) == [OK, CHANGED, CHANGED, CHANGED]
+
+
+def test_copy_hashing_stops_at_the_locked_size(tmp_path: Path) -> None:
+    """A channel file that is a link to ``/dev/zero`` (or a huge file) filled the package cache
+    before its sha256 was ever compared: the copy stops at the lock's size."""
+    source = tmp_path / "a.conda"
+    source.symlink_to("/dev/zero")
+    with pytest.raises(verify.TooLarge):
+        verify.copy_hashing(source, tmp_path / "b.conda", limit=1_000_000)
+    assert (tmp_path / "b.conda").stat().st_size <= 1_000_000

@@ -372,10 +372,15 @@ async def _fetch_verified(
         local = verify.archive_path(package.url)
         try:
             if local is not None:
-                actual = await asyncio.to_thread(verify.copy_hashing, local, archive)
+                actual = await asyncio.to_thread(verify.copy_hashing, local, archive, limit=package.size)
             else:
                 await download_to_path(client, package.url, archive)
                 actual = await asyncio.to_thread(verify.file_sha256, archive)
+        except verify.TooLarge as exc:
+            raise ArchiveError(
+                f"conda package {verify.label(package)} at {package.url} does not match condauv.lock: {exc}",
+                hint="the archive changed after locking: restore it in the channel",
+            ) from None
         except Exception as exc:  # OSError, rattler's transport errors
             raise CondauvError(
                 f"cannot fetch conda package {verify.label(package)} from {package.url}: {exc}",

@@ -31,6 +31,7 @@ from condauv.lock.model import CondaPackage
 
 __all__ = [
     "STAMP",
+    "TooLarge",
     "cache_entry",
     "check_entry",
     "copy_hashing",
@@ -83,15 +84,24 @@ def is_verified(entry: Path, sha256: str) -> bool:
     return read_stamp(entry) == sha256
 
 
-def copy_hashing(source: Path, target: Path) -> str:
+class TooLarge(OSError):
+    """An archive grew past the size its lock entry gives."""
+
+
+def copy_hashing(source: Path, target: Path, *, limit: int | None = None) -> str:
     """Copy ``source`` to ``target`` and return the sha256 of the bytes copied.
 
     The copy, not the source, is extracted afterwards: a file swapped between the hash and the
-    extraction cannot slip in, since the bytes hashed are the bytes extracted.
+    extraction cannot slip in, since the bytes hashed are the bytes extracted. With ``limit``
+    (the lock's size), a source that gives more bytes (``/dev/zero``, a huge file) stops there.
     """
     digest = hashlib.sha256()
+    copied = 0
     with source.open("rb") as reader, target.open("xb") as writer:
         while chunk := reader.read(_CHUNK):
+            copied += len(chunk)
+            if limit is not None and copied > limit:
+                raise TooLarge(f"{source} holds more than the {limit} bytes condauv.lock gives")
             digest.update(chunk)
             writer.write(chunk)
     return digest.hexdigest()
