@@ -197,7 +197,7 @@ def test_a_hostile_manifest_is_one_error_fast(
     before = _files(tmp_path)
     started = time.monotonic()
     _assert_user_error(cli(*command, cwd=tmp_path), fragment)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5  # the bug took 9 s to minutes; a loaded CI machine is slow
     assert _files(tmp_path) == before
 
 

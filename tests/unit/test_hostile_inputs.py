@@ -101,7 +101,7 @@ def test_a_very_long_url_is_refused_at_once() -> None:
     started = time.monotonic()
     with pytest.raises(LockfileError, match="longer than"):
         url(long, schemes=("file",), what="condauv.lock: conda[0]: URL", error=LockfileError, hint="h")
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 5  # the bug took 9 s to minutes; a loaded CI machine is slow
     hostile = replace(SIX, url=SIX.url.replace("/noarch/", "/" + "a/" * 5000 + "../" * 5000 + "noarch/"))
     with pytest.raises(LockfileError, match="longer than"):
         parse_lock(_text(conda=(PYTHON, hostile)))

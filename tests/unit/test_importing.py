@@ -352,7 +352,7 @@ def test_deep_or_exploding_yaml_is_refused_fast(tmp_path: Path, text: str, fragm
     started = time.monotonic()
     with pytest.raises(UserError) as caught:
         import_file(path)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5  # the bug took 9 s to minutes; a loaded CI machine is slow
     assert caught.value.message.startswith("environment.yml:"), caught.value.message
     assert fragment in caught.value.message and caught.value.hint
 
@@ -378,12 +378,12 @@ def test_requirement_line_with_huge_runs_of_spaces_is_fast(tmp_path: Path) -> No
     path = _write(tmp_path, "requirements.txt", " " * 40_000 + "numpy  # c\nsix" + " " * 40_000 + "\n")
     started = time.monotonic()
     imported = import_file(path)
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 5  # the bug took 9 s to minutes; a loaded CI machine is slow
     assert _tables(imported) == {"pypi-dependencies": {"numpy": "*", "six": "*"}}
     _write(tmp_path, "bad.txt", "numpy" + " " * 40_000 + "x\n")
     with pytest.raises(UserError) as caught:
         import_file(tmp_path / "bad.txt")
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5  # the bug took 9 s to minutes; a loaded CI machine is slow
     assert len(caught.value.message) < 400
 
 
