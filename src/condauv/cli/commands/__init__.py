@@ -7,12 +7,14 @@ from types import ModuleType
 from condauv.cli.commands import (
     add,
     adopt,
+    bench,
     channel,
     check,
     classify,
     demo,
     doctor,
     explain,
+    export,
     init,
     list_,
     lock,
@@ -38,4 +40,6 @@ COMMANDS: dict[str, ModuleType] = {
     "doctor": doctor,
     "channel": channel,
     "adopt": adopt,
+    "export": export,
+    "bench": bench,
 }

@@ -1,0 +1,1 @@
+"""Documents the CLI writes for people (reports, charts): rendering, kept in ``cli/``."""

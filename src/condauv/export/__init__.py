@@ -1,0 +1,1 @@
+"""``condauv export``: the lock in the formats other tools read."""
