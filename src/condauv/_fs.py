@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 __all__ = [
+    "atomic_write_bytes",
     "atomic_write_many",
     "atomic_write_text",
     "exclusive_lock",
@@ -39,12 +40,12 @@ _held: dict[Path, int] = {}
 _TEMP_MARK = "condauv-"
 
 
-def _write_temp(path: Path, text: str, *, durable: bool = True) -> Path:
+def _write_temp(path: Path, text: str | bytes, *, durable: bool = True) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.{_TEMP_MARK}", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:  # text: utf-8, newlines as written
+            handle.write(text.encode("utf-8") if isinstance(text, str) else text)
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())
@@ -62,6 +63,11 @@ def atomic_write_text(path: Path, text: str, *, durable: bool = True) -> None:
     """Replace ``path`` with ``text`` in one step: readers see the old file or the new one.
     ``durable=False`` skips the fsync: for caches, where a lost write only costs a refetch."""
     _write_temp(path, text, durable=durable).replace(path)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """:func:`atomic_write_text` for bytes (images, archives)."""
+    _write_temp(path, data).replace(path)
 
 
 def atomic_write_many(files: Sequence[tuple[Path, str]]) -> None:

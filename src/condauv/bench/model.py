@@ -93,10 +93,14 @@ class Footprint:
     files: int
     rss_bytes: int | None = None
     rss_error: str | None = None
+    #: of ``disk_bytes``, files also linked from outside the prefix (the package caches): on
+    #: disk once for every environment that links them.
+    shared_bytes: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "disk_bytes": self.disk_bytes,
+            "shared_bytes": self.shared_bytes,
             "files": self.files,
             "rss_bytes": self.rss_bytes,
             "rss_error": self.rss_error,
@@ -105,18 +109,23 @@ class Footprint:
 
 @dataclass(frozen=True, slots=True)
 class ImportTime:
-    """Importing one distribution's top-level modules in a fresh interpreter, ``runs`` times."""
+    """Importing one distribution's top-level modules in a fresh interpreter, ``runs`` times.
+
+    ``first_s`` is the first import after the install, which compiles the bytecode the installer
+    did not write (uv writes none by default); ``time`` holds the later ones, bytecode in place."""
 
     distribution: str
     modules: tuple[str, ...]
     time: Timing | None
     error: str | None = None
+    first_s: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "distribution": self.distribution,
             "modules": list(self.modules),
             "time": _timing(self.time),
+            "first_s": None if self.first_s is None else round(self.first_s, 4),
             "error": self.error,
         }
 

@@ -22,6 +22,7 @@ __all__ = [
     "BLAS_PROBE",
     "IMPORT_PROBE",
     "MARK",
+    "MATMUL_PROBE",
     "PYTHON_PROBE",
     "TORCH_PROBE",
     "ProbeResult",
@@ -45,6 +46,19 @@ print({MARK!r} + json.dumps({{
     "site_packages": sysconfig.get_paths()["purelib"],
     "platform": sysconfig.get_platform(),
 }}))
+"""
+
+#: Loads condauv's own ``threadpoolctl.py`` from the path in ``sys.argv[1]`` (nothing installed
+#: in the environment) into ``out["libraries"]``; a failure goes to ``out["errors"]``.
+_THREADPOOLCTL = """
+try:
+    spec = importlib.util.spec_from_file_location("threadpoolctl", sys.argv[1])
+    threadpoolctl = importlib.util.module_from_spec(spec)
+    sys.modules["threadpoolctl"] = threadpoolctl
+    spec.loader.exec_module(threadpoolctl)
+    out["libraries"] = threadpoolctl.threadpool_info()
+except Exception as exc:
+    out["errors"].append("threadpoolctl: " + why(exc))
 """
 
 #: argv[1]: the path of condauv's own ``threadpoolctl.py``, loaded by path (nothing installed).
@@ -76,20 +90,50 @@ if out["numpy"] is not None:
         }} if legacy is not None else None
     except Exception as exc:
         out["errors"].append("numpy.show_config: " + why(exc))
-try:
-    spec = importlib.util.spec_from_file_location("threadpoolctl", sys.argv[1])
-    threadpoolctl = importlib.util.module_from_spec(spec)
-    sys.modules["threadpoolctl"] = threadpoolctl
-    spec.loader.exec_module(threadpoolctl)
-    out["libraries"] = threadpoolctl.threadpool_info()
-except Exception as exc:
-    out["errors"].append("threadpoolctl: " + why(exc))
+{_THREADPOOLCTL}
 print({MARK!r} + json.dumps(out, default=str))
 """
 
-#: torch's view of CUDA, and a small matmul on the GPU checked against the CPU result.
+#: argv[1]: threadpoolctl.py's path, argv[2]: the matrix size n, argv[3]: how many timed runs.
+#: numpy's float64 matmul: the best time of the runs (after one untimed run that starts the
+#: BLAS threads) as GFLOP/s (2 n^3 flops), checked in O(n^2): (A @ B) @ x against A @ (B @ x),
+#: with the BLAS that ran it named by threadpoolctl.
+MATMUL_PROBE = f"""
+import importlib, importlib.util, json, sys, time, traceback
+
+def why(exc):
+    return traceback.format_exception_only(type(exc), exc)[-1].strip()
+
+out = {{"numpy": None, "seconds": None, "relative_error": None, "finite": None}}
+out.update({{"libraries": [], "errors": []}})
+try:
+    import numpy
+    out["numpy"] = numpy.__version__
+    n, runs = int(sys.argv[2]), int(sys.argv[3])
+    rng = numpy.random.RandomState(0)
+    a, b, x = rng.standard_normal((n, n)), rng.standard_normal((n, n)), rng.standard_normal(n)
+    product = a @ b
+    best = None
+    for _ in range(runs):
+        start = time.perf_counter()
+        product = a @ b
+        elapsed = time.perf_counter() - start
+        best = elapsed if best is None else min(best, elapsed)
+    out["seconds"] = best
+    left, right = product @ x, a @ (b @ x)
+    out["finite"] = bool(numpy.isfinite(product).all())
+    out["relative_error"] = float(numpy.abs(left - right).max() / max(float(numpy.abs(right).max()), 1e-300))
+except Exception as exc:
+    out["errors"].append("numpy: " + why(exc))
+{_THREADPOOLCTL}
+print({MARK!r} + json.dumps(out, default=str))
+"""
+
+#: torch's view of CUDA, and a small matmul on the GPU checked against the CPU result. With
+#: argv[1] (a size n; ``condauv bench``), also the best of 5 float32 n x n GPU matmuls as
+#: ``gpu_seconds`` (synchronised; TF32 off).
 TORCH_PROBE = f"""
-import json, traceback
+import json, sys, time, traceback
 
 def why(exc):
     return traceback.format_exception_only(type(exc), exc)[-1].strip()
@@ -115,6 +159,21 @@ else:
             gpu = (a.cuda() @ b.cuda()).cpu()
             out["matmul_max_abs_diff"] = float((cpu - gpu).abs().max())
             out["matmul_ok"] = bool(torch.allclose(cpu, gpu, rtol=1e-3, atol=1e-3))
+            if len(sys.argv) > 1:
+                n = int(sys.argv[1])
+                a = torch.randn(n, n, device="cuda")
+                b = torch.randn(n, n, device="cuda")
+                a @ b
+                torch.cuda.synchronize()
+                best = None
+                for _ in range(5):
+                    start = time.perf_counter()
+                    a @ b
+                    torch.cuda.synchronize()
+                    elapsed = time.perf_counter() - start
+                    best = elapsed if best is None else min(best, elapsed)
+                out["gpu_matmul_size"] = n
+                out["gpu_seconds"] = best
         except Exception as exc:
             out["matmul_error"] = why(exc)
 print({MARK!r} + json.dumps(out))
@@ -141,7 +200,11 @@ for name in sys.argv[1:]:
     except BaseException as exc:
         error = traceback.format_exception_only(type(exc), exc)[-1].strip()
     elapsed = time.perf_counter() - start
-    results.append({{"module": name, "ms": elapsed * 1000, "rss_bytes": rss() - before, "error": error}})
+    after = rss()
+    results.append({{
+        "module": name, "ms": elapsed * 1000, "rss_bytes": after - before, "rss_total_bytes": after,
+        "error": error,
+    }})
 print({MARK!r} + json.dumps(results))
 """
 
@@ -164,12 +227,15 @@ def run_probe(
     cwd: Path,
     timeout: float,
     what: str,
+    bytecode: bool = False,
 ) -> ProbeResult:
-    """Run ``source`` with ``python`` in ``env`` (the whole environment, not added to ours)."""
+    """Run ``source`` with ``python`` in ``env`` (the whole environment, not added to ours).
+    ``bytecode``: without ``-B``, so imports write the ``.pyc`` files that are missing, as a
+    user's first import does (``condauv bench``); the doctor's probes never write."""
     if not cwd.is_dir():  # else the OS's "no such file" reads as a missing interpreter
         return ProbeResult(error=f"{what}: the folder to run in, {cwd}, does not exist (removed meanwhile?)")
     done = _process.run(
-        [python, "-I", "-B", "-c", source, *args],
+        [python, "-I", *(() if bytecode else ("-B",)), "-c", source, *args],
         what=what,
         cwd=cwd,
         env=env,

@@ -91,7 +91,7 @@ def read_environment(path: Path, builder: Builder, *, file: str, text: str | Non
         )
     for key, value in document.entries:
         if key.value == "name":
-            builder.name = _string(value, file, "name")
+            builder.set_name(_string(value, file, "name"), file, key.line)
         elif key.value == "channels":
             for item in _items(value, file, "channels"):
                 builder.channel(_string(item, file, "channels"), file, item.line)

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Literal
 
 from packaging.markers import Marker
+from packaging.utils import canonicalize_name
 
 from condauv.errors import ManifestError, UserError
 from condauv.manifest.model import DEFAULT_PYTHON, Requested, parse_manifest, python_minor
 from condauv.validation import read_text
 
-__all__ = ["MAX_IMPORT_BYTES", "Builder", "Imported", "Note", "Pending", "read_input"]
+__all__ = ["MAX_IMPORT_BYTES", "Builder", "Imported", "Kind", "Note", "Pending", "Source", "read_input"]
 
 #: what ``defaults`` means to conda on Linux and macOS (pkgs/r holds R, not Python)
 DEFAULTS_URL = "https://repo.anaconda.com/pkgs/main"
@@ -57,12 +58,25 @@ class Note:
         return {"file": self.file, "line": self.line, "text": self.text, "reason": self.reason}
 
 
+Kind = Literal["environment", "requirements"]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One imported file: its path as given, and how it was read."""
+
+    path: Path
+    kind: Kind
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": str(self.path), "kind": self.kind}
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Imported:
-    """An imported file as manifest values, plus the notes on everything left out."""
+    """The imported files as manifest values, plus the notes on everything left out."""
 
-    source: Path
-    kind: Literal["environment", "requirements"]
+    sources: tuple[Source, ...]
     name: str | None
     python: str | None
     channels: tuple[str, ...]
@@ -72,6 +86,15 @@ class Imported:
     find_links: tuple[str, ...] = ()
     no_index: bool = False
     notes: tuple[Note, ...] = ()
+
+    @property
+    def source(self) -> Path:
+        """The first file read (environment files are read first)."""
+        return self.sources[0].path
+
+    @property
+    def kind(self) -> Kind:
+        return self.sources[0].kind
 
     def pypi_options(self) -> dict[str, str | bool | list[str]]:
         """The ``[pypi-options]`` table, holding only what the input set."""
@@ -103,9 +126,15 @@ class Builder:
     python_override: str | None
     platforms: Sequence[str]
     name: str | None = None
+    name_at: tuple[str, int] | None = None
     python: str | None = None
     python_at: tuple[str, int] | None = None
     channels: list[str] = field(default_factory=list)
+    channel_files: dict[str, str] = field(default_factory=dict)  # channel -> the file that listed it
+    #: per file: the first line and count of requirements with ``--hash`` (one note per file)
+    hashed: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: (file, earlier file, by URL) -> (line, text) of each entry that repeats the earlier file's
+    repeats: dict[tuple[str, str, bool], list[tuple[int, str]]] = field(default_factory=dict)
     pinned: list[str] = field(default_factory=list)
     pending: dict[str, Pending] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)
@@ -119,10 +148,47 @@ class Builder:
 
         self.notes.append(Note(file=file, line=line, text=mask(text.strip()), reason=mask(reason)))
 
-    # -- channels ------------------------------------------------------------------------------
+    def hash_option(self, file: str, line: int) -> None:
+        """A requirement carried ``--hash``: counted, and said once per file by :meth:`flush`."""
+        first, count = self.hashed.get(file, (line, 0))
+        self.hashed[file] = (first, count + 1)
+
+    def flush(self, start: int) -> None:
+        """After one imported file (and its includes): its summary notes, then its notes
+        (from ``notes[start:]``) in order of file and line."""
+        for file, (line, count) in self.hashed.items():
+            several = "s" if count > 1 else ""
+            text = f"--hash on {count} requirement{several}"
+            self.note(file, line, text, "hashes are not kept: condauv.lock records its own")
+        for (file, earlier, by_url), repeated in self.repeats.items():
+            (line, text), more = repeated[0], len(repeated) - 1
+            text += f" and {more} more" if more else ""
+            if by_url:
+                what = "conda packages" if more else "a conda package"
+                reason = f"{what} of {earlier} (pip freeze names conda's build folders); kept from conda"
+            else:
+                what = "packages and versions" if more else "package and version"
+                reason = f"the same {what} as in {earlier}; kept once"
+            self.note(file, line, text, reason)
+        self.hashed.clear()
+        self.repeats.clear()
+        chunk = self.notes[start:]
+        rank = {file: n for n, file in reversed(list(enumerate(note.file for note in chunk)))}
+        self.notes[start:] = sorted(chunk, key=lambda note: (rank[note.file], note.line))
+
+    # -- name and channels ---------------------------------------------------------------------
+
+    def set_name(self, name: str, file: str, line: int) -> None:
+        if self.name_at is None:
+            self.name, self.name_at = name, (file, line)
+        elif name != self.name or file == self.name_at[0]:
+            first = f"{self.name_at[0]}:{self.name_at[1]}"
+            self.note(
+                file, line, f"name: {name}", f"the name is already given at {first}; kept {self.name!r}"
+            )
 
     def channel(self, name: str, file: str, line: int) -> None:
-        """A channel of the ``channels:`` list, in order."""
+        """A channel of the ``channels:`` list, in order; a later file's new channels come after."""
         if name == "nodefaults":
             self.note(file, line, name, "condauv never adds conda's defaults channels; nothing to keep")
             return
@@ -132,9 +198,14 @@ class Builder:
             )
             name = DEFAULTS_URL
         if name in self.channels:
-            self.note(file, line, name, "channel listed twice; kept once")
-            return
+            if self.channel_files[name] == file:
+                self.note(file, line, name, "channel listed twice; kept once")
+            return  # another file's channel too: the same channel
+        earlier = next((f for f in self.channel_files.values() if f != file), None)
+        if earlier is not None:
+            self.note(file, line, name, f"channel added after {earlier}'s channels (they come first)")
         self.channels.append(name)
+        self.channel_files[name] = file
 
     def pin(self, channel: str, file: str, line: int, text: str) -> None:
         """``channel::pkg``: the manifest has no per-package channel, so the channel joins the list."""
@@ -154,6 +225,8 @@ class Builder:
 
     def set_python(self, spec: str, file: str, line: int, text: str) -> None:
         if self.python_at is not None:
+            if spec == self.python and file != self.python_at[0]:
+                return  # another file says the same
             first = f"{self.python_at[0]}:{self.python_at[1]}"
             self.note(file, line, text, f"python is already given at {first}; kept that one")
             return
@@ -196,6 +269,11 @@ class Builder:
             self.note(pending.file, pending.line, pending.text, f"not kept: {problem}")
             return
         first = self.pending.get(entry.key)
+        if first is not None and first.file != pending.file and _same_pin(first.entry, entry):
+            self.repeats.setdefault((pending.file, first.file, False), []).append(
+                (pending.line, pending.text)
+            )
+            return
         if first is not None:
             where = f"{first.file}:{first.line}" if first.file != pending.file else f"line {first.line}"
             side = "" if first.entry.table == entry.table else f" in [{first.entry.table}]"
@@ -208,9 +286,16 @@ class Builder:
             return
         self.pending[entry.key] = pending
 
-    def finish(
-        self, *, source: Path, kind: Literal["environment", "requirements"], reclassify: bool
-    ) -> Imported:
+    def conda_provides(self, name: str, file: str, line: int, text: str) -> bool:
+        """``name @ URL`` where another file put ``name`` on the conda side: ``pip freeze`` in a
+        conda environment writes conda's packages so (``numpy @ file:///croot/...``); counted."""
+        first = self.pending.get(canonicalize_name(name))
+        if first is None or first.file == file or first.entry.table != "conda-dependencies":
+            return False
+        self.repeats.setdefault((file, first.file, True), []).append((line, text))
+        return True
+
+    def finish(self, *, sources: Sequence[Source], reclassify: bool) -> Imported:
         entries = []
         for pending in self.pending.values():
             entry = pending.entry
@@ -220,18 +305,57 @@ class Builder:
                     entry = moved
             entries.append(entry)
         return Imported(
-            source=source,
-            kind=kind,
+            sources=tuple(sources),
             name=self.name,
             python=self.python,
             channels=self.final_channels(),
             entries=tuple(entries),
             index_url=self.index_url,
             extra_index_urls=tuple(dict.fromkeys(self.extra_index_urls)),
-            find_links=tuple(dict.fromkeys(self.find_links)),
+            find_links=_unique_links(self.find_links),
             no_index=self.no_index,
             notes=tuple(self.notes),
         )
+
+
+def _unique_links(links: Sequence[str]) -> tuple[str, ...]:
+    """Each find-links entry once, as first written; ``file:///w`` and ``/w`` are one folder."""
+    from urllib.parse import unquote, urlsplit
+
+    kept: dict[str, str] = {}
+    for link in links:
+        parts = urlsplit(link) if link.startswith("file://") else None
+        key = unquote(parts.path) if parts is not None and parts.netloc in ("", "localhost") else link
+        kept.setdefault(key, link)
+    return tuple(kept.values())
+
+
+def _same_pin(first: Requested, later: Requested) -> bool:
+    """Whether ``later`` (from another file) says what ``first`` says: the same entry, or the same
+    exact version from the other side (``numpy==2.4.6`` after conda's ``numpy=2.4.6=py311_0``:
+    ``uv pip freeze`` lists conda's packages too)."""
+    if first.table == later.table:
+        return (first.spec, first.extras) == (later.spec, later.extras)
+    if later.extras and later.extras != first.extras:
+        return False
+    versions = {_exact_version(first), _exact_version(later)}
+    return len(versions) == 1 and None not in versions
+
+
+def _exact_version(entry: Requested) -> object:
+    """The one version an entry pins (``==2.4.6``, conda's ``2.4.6`` or ``2.4.6 build``), else None."""
+    from packaging.version import InvalidVersion, Version
+
+    words = entry.spec.split()
+    if not words or len(words) > (2 if entry.table == "conda-dependencies" else 1):
+        return None
+    text = words[0].removeprefix("==")
+    if entry.table != "conda-dependencies" and text == words[0]:
+        return None  # a bare PyPI version is not a pin
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
 
 
 def _check_entry(entry: Requested) -> str | None:

@@ -83,13 +83,16 @@ def _strip_comment(line: str) -> str:
     return (line[: match.start()] if match else line).strip()
 
 
-def read_requirements(path: Path, builder: Builder, *, root: Path, stack: tuple[Path, ...] = ()) -> None:
-    """Read one requirements file (and what it includes) into ``builder``."""
+def read_requirements(
+    path: Path, builder: Builder, *, root: Path, stack: tuple[Path, ...] = (), file: str | None = None
+) -> None:
+    """Read one requirements file (named ``file`` in notes; default: relative to ``root``) and
+    what it includes into ``builder``."""
     text = read_input(path)
     read_pip_lines(
         logical_lines(text),
         builder,
-        file=display(path, root),
+        file=file or display(path, root),
         base=path.parent,
         root=root,
         stack=(*stack, path),
@@ -255,15 +258,16 @@ def _requirement(line: str, number: int, builder: Builder, *, file: str) -> None
             f"{file}:{number}: {line!r:.80} is not a requirement: {str(exc).splitlines()[0]:.200}",
             hint="write a PEP 508 requirement such as 'numpy>=1.26', or remove the line",
         ) from None
-    for option in re.findall(r"--?[A-Za-z][\w-]*", options):
-        if option == "--hash":
-            builder.note(
-                file, number, f"{req.name} --hash", "hashes are not kept: condauv.lock records its own"
-            )
-        else:
-            builder.note(file, number, f"{req.name} {option}", "per-requirement pip options are not kept")
+    found = re.findall(r"--?[A-Za-z][\w-]*", options)
+    if "--hash" in found:
+        builder.hash_option(file, number)  # one note per file, not one per hash
+    for option in dict.fromkeys(o for o in found if o != "--hash"):
+        builder.note(file, number, f"{req.name} {option}", "per-requirement pip options are not kept")
     if req.url:
-        builder.note(file, number, line, "direct URLs are not kept: the manifest holds names and versions")
+        if not builder.conda_provides(req.name, file, number, line):
+            builder.note(
+                file, number, line, "direct URLs are not kept: the manifest holds names and versions"
+            )
         return
     if req.name.lower() == "python":
         builder.note(file, number, line, "python is not a PyPI package here: set it with --python")

@@ -11,11 +11,11 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from condauv import _process, validation
-from condauv.errors import ArchiveError, CondauvError, LockfileError, ProcessError, UserError
+from condauv.errors import ArchiveError, CondauvError, ProcessError, UserError
+from condauv.export.pylock import Artifact
 
 __all__ = ["Artifact", "Uv", "find_uv", "write_pylock"]
 
@@ -184,60 +184,19 @@ class Uv:
         _process.run(command, what="uv removes PyPI packages", env=_ENV)
 
 
-class Artifact(Protocol):
-    """A locked PyPI artifact (:class:`condauv.lock.model.PypiPackage` is one)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def version(self) -> str: ...
-    @property
-    def url(self) -> str: ...
-    @property
-    def sha256(self) -> str: ...
-
-
-_PYLOCK_HINT = "the lock was edited or written by another tool: run `condauv lock` again"
 _MISMATCH = re.compile(r"Hash mismatch for `([^`]+)`\s*Expected:\s*(.*?)\s*Computed:\s*(\S+)", re.S)
 
 
 def write_pylock(folder: Path, artifacts: Sequence[Artifact]) -> Path:
     """Write ``folder/pylock.toml`` (PEP 751) for :meth:`Uv.install`: a structured file that uv
     parses strictly, never text pasted into requirement lines that uv would read as options.
-    Every field is checked again here, whatever the caller checked before."""
-    import tomlkit
-    from packaging.utils import canonicalize_name
-    from packaging.version import Version
+    Built by condauv's one PEP 751 writer (:mod:`condauv.export.pylock`), which checks every
+    field again, whatever the caller checked before."""
+    from condauv.export.pylock import build_pylock, pylock_text
 
-    packages = []
-    for artifact in artifacts:
-        what = f"the PyPI artifact {artifact.name!r:.80}"
-        name = validation.pypi_name(artifact.name, what=what, error=LockfileError, hint=_PYLOCK_HINT)
-        if not validation.is_pypi_version(artifact.version):
-            raise LockfileError(f"{what} has no PEP 440 version: {artifact.version!r:.80}", hint=_PYLOCK_HINT)
-        url = validation.url(
-            artifact.url,
-            schemes=("https", "http", "file"),
-            what=f"{what}: its URL",
-            error=LockfileError,
-            hint=_PYLOCK_HINT,
-        )
-        if "#" in url:
-            raise LockfileError(f"{what}: its URL carries a fragment: {url:.200}", hint=_PYLOCK_HINT)
-        digest = validation.sha256(
-            artifact.sha256, what=f"{what}: its sha256", error=LockfileError, hint=_PYLOCK_HINT
-        )
-        file = {"url": url, "hashes": {"sha256": digest}}
-        version = str(Version(artifact.version))
-        entry: dict[str, object] = {"name": canonicalize_name(name), "version": version}
-        if urlsplit(url).path.endswith(".whl"):
-            entry["wheels"] = [file]
-        else:
-            entry["sdist"] = file
-        packages.append(entry)
+    text = pylock_text(build_pylock([([artifact], None) for artifact in artifacts]))
     path = folder / "pylock.toml"
-    body = {"lock-version": "1.0", "created-by": "condauv", "packages": packages}
-    path.write_text(tomlkit.dumps(body), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
 
 

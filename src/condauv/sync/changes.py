@@ -49,7 +49,7 @@ def init(
 ) -> Path:
     """Write a new manifest; an existing one is never overwritten.
 
-    ``imported`` (from :func:`condauv.importing.import_file`) supplies name, python, channels,
+    ``imported`` (from :func:`condauv.importing.import_files`) supplies name, python, channels,
     entries and ``[pypi-options]``; explicit arguments win over it. Nothing is locked here.
     """
     path = (manifest or folder / MANIFEST_NAME).resolve()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from condauv.cli.output import Output
 
-HELP = "write a new condauv.toml here (optionally imported from environment.yml or requirements.txt)"
+HELP = "write a new condauv.toml here (optionally imported from environment.yml and requirements files)"
 
 
 def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
@@ -29,9 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
     parser.add_argument(
         "--from",
         type=Path,
-        dest="from_file",
+        action="append",
+        default=[],
+        dest="from_files",
         metavar="FILE",
-        help="import a conda environment.yml or a pip requirements.txt (flags given here win over it)",
+        help="import a conda environment.yml or a pip requirements.txt (repeatable: environment.yml "
+        "and requirements-uv.txt in one step; flags given here win over the files)",
     )
     parser.add_argument(
         "--reclassify",
@@ -45,15 +48,15 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     from condauv.sync.changes import init
 
     imported = None
-    if args.reclassify and args.from_file is None:
+    if args.reclassify and not args.from_files:
         raise UserError(
             "--reclassify needs --from FILE", hint="condauv init --from environment.yml --reclassify"
         )
-    if args.from_file is not None:
-        from condauv.importing import import_file
+    if args.from_files:
+        from condauv.importing import import_files
 
-        imported = import_file(
-            args.from_file, reclassify=args.reclassify, python=args.python, platforms=args.platforms
+        imported = import_files(
+            args.from_files, reclassify=args.reclassify, python=args.python, platforms=args.platforms
         )
     path = init(
         Path.cwd(),
@@ -76,8 +79,9 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         out.data(
             {
                 "manifest": str(path),
-                "source": str(imported.source),
+                "source": str(imported.source),  # the first file read, as before several were allowed
                 "kind": imported.kind,
+                "sources": [source.to_dict() for source in imported.sources],
                 "entries": counts,
                 "notes": [note.to_dict() for note in imported.notes],
             }
@@ -86,5 +90,6 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         out.info(f"note: {note}")
     summary = ", ".join(f"{n} in [{table}]" for table, n in counts.items() if n) or "no packages"
     kept = f"; {len(imported.notes)} note(s) above on what was not kept" if imported.notes else ""
-    out.info(f"wrote {path} from {args.from_file}: {summary}{kept}")
+    files = ", ".join(str(source.path) for source in imported.sources)
+    out.info(f"wrote {path} from {files}: {summary}{kept}")
     return 0
