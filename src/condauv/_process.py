@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -60,6 +61,7 @@ def run(
     hint: str | None = None,
     timeout: float | None = None,
     inherit_env: bool = True,
+    own_group: bool = False,
 ) -> Completed:
     """Run ``command``, capture its output, and raise :class:`ProcessError` when it fails.
 
@@ -67,14 +69,21 @@ def run(
     message. ``env`` entries are added to the current environment, or replace it whole with
     ``inherit_env=False`` (a clean, activated environment). A program still running after
     ``timeout`` seconds is killed: an error with ``check``, else ``Completed.timed_out``.
+    ``own_group``: the program runs in a process group of its own, which a Ctrl-C (or any
+    exception) in this process kills whole, children included, before it propagates: nothing
+    started here still writes after the caller has moved on (``condauv bench`` then removes
+    the folders they wrote in).
     """
     argv = [os.fspath(part) for part in command]
     log.debug("running: %s", describe(argv))
     full_env = None if env is None else {**os.environ, **env} if inherit_env else dict(env)
     try:
-        proc = subprocess.run(
-            argv, cwd=cwd, env=full_env, capture_output=True, text=True, check=False, timeout=timeout
-        )
+        if own_group:
+            proc = _run_in_group(argv, cwd=cwd, env=full_env, timeout=timeout)
+        else:
+            proc = subprocess.run(
+                argv, cwd=cwd, env=full_env, capture_output=True, text=True, check=False, timeout=timeout
+            )
     except subprocess.TimeoutExpired as exc:
         stdout, stderr = _text(exc.stdout), _text(exc.stderr)
         if check:
@@ -107,6 +116,60 @@ def run(
             hint=hint or "add -v to see the full command and its output",
         )
     return completed
+
+
+def _run_in_group(
+    argv: list[str], *, cwd: Path | None, env: dict[str, str] | None, timeout: float | None
+) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run`` in a new session; on a timeout, Ctrl-C or any other exception the
+    whole group is killed and waited for (its last member gone) before the exception goes on."""
+    with subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except BaseException:
+            _kill_group(process)
+            raise
+        return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+
+
+def _kill_group(process: subprocess.Popen[str]) -> None:
+    """SIGKILL ``process``'s group, reap ``process``, and wait (up to 10 s) until no member of
+    the group is left (a grandchild is reaped by whoever inherited it)."""
+    import signal
+    import time
+
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 10
+    while _group_alive(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def _group_alive(group: int) -> bool:
+    """Whether a process of ``group`` still runs: zombies do not count (a container's init may
+    never reap them); from ``/proc`` where there is one, else by ``killpg(group, 0)``."""
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        try:
+            os.killpg(group, 0)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True
+    for stat in proc.glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text(encoding="ascii", errors="replace").rpartition(")")[2].split()
+            if int(fields[2]) == group and fields[0] != "Z":  # state, ppid, pgrp
+                return True
+    return False
 
 
 def _text(output: str | bytes | None) -> str:

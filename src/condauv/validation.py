@@ -58,7 +58,9 @@ _PYPI_NAME = re.compile(r"^(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])
 _PYPI_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.!+_-]*$")
 _CONDA_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: C0 and C1 controls, DEL, and the Unicode line and paragraph separators: every character that
+#: ``str.splitlines`` (pip's reader of requirement files) or a YAML reader breaks a line at.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -146,7 +148,8 @@ def shown(value: object, width: int = 80) -> str:
 
 
 def check_text(value: str, *, what: str, error: type[UserError], hint: str) -> str:
-    """A string that becomes a path, an argument or a file name: no NUL or control characters."""
+    """A string that becomes a path, an argument, a file name or one line of a file: no NUL,
+    control character or line break of any kind (see ``_CONTROL``)."""
     if _CONTROL.search(value):
         raise error(f"{what} holds a control character: {shown(value)}", hint=hint)
     return value

@@ -191,3 +191,94 @@ def test_output_pointing_at_a_file_is_refused(cli: CLI, project: Path, tmp_path:
     assert result.exit_code == 2
     assert "is not a folder" in result.stderr and "hint:" in result.stderr
     assert target.read_text(encoding="utf-8") == "mine\n"
+
+
+_NUM = (int, float)
+#: every field docs/bench.md lists, with its type (a tuple: any of them; None: may be null)
+_DOC_TOP = {
+    "schema": int,
+    "machine": dict,
+    "project": str,
+    "runs": int,
+    "caches": list,
+    "interrupted": bool,
+    "strategies": list,
+    "pip_vs_uv": list,
+    "notes": list,
+}
+_DOC_MACHINE = {"platform": str, "cpus": int, "python": str, "versions": dict, "when": str}
+_DOC_STRATEGY = {
+    "name": str,
+    "engine": str,
+    "packages": dict,
+    "unavailable": list,
+    "lock_s": (*_NUM, type(None)),
+    "install": dict,
+    "footprint": (dict, type(None)),
+    "imports": list,
+    "functionality": (dict, type(None)),
+    "error": (str, type(None)),
+}
+_DOC_TIMING = {"median_s": _NUM, "min_s": _NUM, "max_s": _NUM, "samples_s": list}
+_DOC_FOOTPRINT = {
+    "disk_bytes": int,
+    "shared_bytes": (int, type(None)),
+    "files": int,
+    "rss_bytes": (int, type(None)),
+    "rss_error": (str, type(None)),
+}
+_DOC_IMPORT = {
+    "distribution": str,
+    "modules": list,
+    "time": (dict, type(None)),
+    "first_s": (*_NUM, type(None)),
+    "error": (str, type(None)),
+}
+_DOC_MATMUL = {
+    "size": int,
+    "gflops": (*_NUM, type(None)),
+    "blas": (str, type(None)),
+    "ok": bool,
+    "numpy": (str, type(None)),
+    "error": (str, type(None)),
+}
+_DOC_PIP_UV = {
+    "mode": str,
+    "cache": str,
+    "distributions": int,
+    "pip": (dict, type(None)),
+    "uv": (dict, type(None)),
+    "ratio": (*_NUM, type(None)),
+    "pip_version": (str, type(None)),
+    "error": (str, type(None)),
+}
+
+
+def _has(value: dict[str, Any], fields: dict[str, Any], where: str) -> None:
+    for name, kind in fields.items():
+        assert name in value, f"{where}.{name} missing"
+        assert isinstance(value[name], kind), (where, name, value[name])
+
+
+def test_json_has_every_field_the_doc_lists(bench: tuple[dict[str, Any], Path, str]) -> None:
+    report, _, _ = bench
+    _has(report, _DOC_TOP, "report")
+    _has(report["machine"], _DOC_MACHINE, "machine")
+    assert report["schema"] == 1 and set(report["caches"]) <= {"cold", "warm"}
+    for strategy in report["strategies"]:
+        _has(strategy, _DOC_STRATEGY, strategy["name"])
+        for missing in strategy["unavailable"]:
+            _has(missing, {"name": str, "reason": str}, "unavailable")
+        for timing in strategy["install"].values():
+            _has(timing, _DOC_TIMING, "timing")
+        _has(strategy["footprint"], _DOC_FOOTPRINT, "footprint")
+        for entry in strategy["imports"]:
+            _has(entry, _DOC_IMPORT, "import")
+            if entry["time"] is not None:
+                _has(entry["time"], _DOC_TIMING, "import.time")
+        functionality = strategy["functionality"]
+        assert set(functionality) >= {"numpy", "torch"}
+        _has(functionality["numpy"], _DOC_MATMUL, "numpy")
+    for entry in report["pip_vs_uv"]:
+        _has(entry, _DOC_PIP_UV, "pip_vs_uv")
+        assert entry["mode"] in {"defaults", "bytecode"}

@@ -415,6 +415,35 @@ def test_conda_lock_v1_holds_both_managers_on_every_platform(lock: Lock, manifes
     assert any("no PyPI dependency lists" in note for note in doc.notes)
 
 
+@pytest.mark.parametrize(
+    ("spec", "name", "rest"),
+    [
+        ("libblas >=3.9.0 *openblas", "libblas", ">=3.9.0 *openblas"),  # the build stays
+        ("python_abi 3.11.* *_cp311", "python_abi", "3.11.* *_cp311"),
+        ("conda-forge::numpy >=1.26", "numpy", ">=1.26"),  # a channel prefix is no part of the name
+        ("libzlib", "libzlib", "*"),
+        ("zstd>=1.5", "zstd", ">=1.5"),
+    ],
+)
+def test_conda_lock_dependencies_keep_the_whole_spec(spec: str, name: str, rest: str) -> None:
+    from condauv.export.condalock import _dependencies
+    from condauv.lock.model import CondaPackage
+
+    package = CondaPackage(
+        platform=HERE,
+        name="thing",
+        version="1",
+        build="0",
+        build_number=0,
+        subdir=HERE,
+        channel="conda-forge",
+        url="https://conda.example/thing-1-0.conda",
+        sha256="0" * 64,
+        depends=(spec, "__glibc >=2.17"),
+    )
+    assert _dependencies(package) == {name: rest}
+
+
 # -- platforms and file names ----------------------------------------------------------------------
 
 

@@ -428,7 +428,11 @@ def test_two_files_make_one_manifest_with_both_sides(tmp_path: Path) -> None:
         "# pinned\n--extra-index-url https://download.pytorch.org/whl/cu121\nclick==8.1.7\n",
     )
     imported = import_files([env, req], platforms=["linux-64"])
-    assert (imported.name, imported.python, imported.channels) == ("aiml", "3.11.7", ("conda-forge",))
+    assert (imported.name, imported.python, imported.channels) == (
+        "aiml",
+        "3.11.7 h_condauv_0",  # the build kept: [environment] python is a conda spec
+        ("conda-forge",),
+    )
     assert _tables(imported) == {
         "conda-dependencies": {"numpy": "2.4.6 py311_0", "six": "1.16.0 pyh_0"},
         "pypi-dependencies": {"requests": "==2.32.3", "tqdm": "==4.66.5", "click": "==8.1.7"},
@@ -446,8 +450,8 @@ def test_conda_env_export_file_imports_as_exact_pins(tmp_path: Path) -> None:
     env = _write(tmp_path, "environment.yml", CONDA_ENV_EXPORT)
     imported = import_file(env, platforms=["linux-64"])
     notes = {n.line: str(n) for n in imported.notes}
-    assert set(notes) == {5, 7, 12}  # _libgcc_mutex (a name the manifest refuses), python's build, prefix
-    assert "python build string 'h_condauv_0' is not kept" in notes[7]
+    assert set(notes) == {5, 12}  # _libgcc_mutex (a name the manifest refuses), prefix
+    assert imported.python == "3.11.7 h_condauv_0"  # python's build is kept, as every other's
     assert "prefix: /home/me/miniconda3/envs/aiml: not kept" in notes[12]
     moved = _tables(import_file(env, reclassify=True, platforms=["linux-64"]))
     assert moved["conda-dependencies"] == {"numpy": "2.4.6 py311_0", "six": "1.16.0 pyh_0"}  # builds stay

@@ -187,3 +187,16 @@ def test_names_table_maps_conda_packages_to_pypi(tmp_path: Path) -> None:
 def test_bad_names_entries(tmp_path: Path, value: str) -> None:
     with pytest.raises(ManifestError, match=r"names\.pytables = .* is not a conda name mapped to PyPI names"):
         parse_manifest(f"[names]\npytables = {value}\n", tmp_path / "condauv.toml")
+
+
+def test_a_find_links_folder_with_a_hash_reaches_uv_as_its_file_url(tmp_path: Path) -> None:
+    """uv reads ``#`` in a --find-links path as a URL fragment ("/w #1" became "/w "): the
+    folder goes to uv as its percent-encoded file: URL; other folders stay paths."""
+    text = '[environment]\n[pypi-options]\nfind-links = ["wh #1", "plain"]\n'
+    manifest = parse_manifest(text, tmp_path / "condauv.toml")
+    assert manifest.pypi_options.uv_args() == [
+        "--find-links",
+        (tmp_path / "wh #1").as_uri(),
+        "--find-links",
+        str(tmp_path / "plain"),
+    ]

@@ -23,8 +23,9 @@ from condauv import _process
 from condauv.bench.model import Cache, PipUv, Timing
 from condauv.bench.strategies import _UV_ENV, Caches, Context
 from condauv.errors import CondauvError
+from condauv.manifest.model import Manifest
 
-__all__ = ["Tool", "conda_side", "pip_command", "run_pip_vs_uv"]
+__all__ = ["Tool", "conda_side", "pip_command", "pip_index_env", "run_pip_vs_uv"]
 
 Tool = Literal["pip", "uv", "uv-bytecode"]
 TOOLS: tuple[Tool, ...] = ("pip", "uv", "uv-bytecode")
@@ -67,6 +68,7 @@ def conda_side(ctx: Context, lock_file: Path, prefixes: Sequence[Path], conda_ca
         [sys.executable, "-c", _CONDA_SIDE, lock_file, *prefixes],
         what="installing the conda side for pip vs uv",
         env={"CONDAUV_CACHE_DIR": str(conda_cache)},
+        own_group=True,
     )
 
 
@@ -77,6 +79,10 @@ class _Setup:
     lock_file: Path
     conda_cache: Path
     index_env: dict[str, str]
+    pip_requirements: (
+        Path  # the same file, its index lines in pip_env (with credentials) where they have some
+    )
+    pip_env: dict[str, str]
 
     def command(self, tool: Tool, prefix: Path, caches: Caches) -> tuple[list[str], dict[str, str]]:
         from condauv.pypi.uv import find_uv
@@ -85,8 +91,16 @@ class _Setup:
         if tool == "pip":
             pip, _ = pip_command(python)
             flags = ["--disable-pip-version-check", "--no-input", "--cache-dir", str(caches.pip), "-q"]
-            argv = [*pip, "install", *flags, "--no-deps", "--require-hashes", "-r", str(self.requirements)]
-            return argv, {"PIP_CONFIG_FILE": os.devnull}
+            argv = [
+                *pip,
+                "install",
+                *flags,
+                "--no-deps",
+                "--require-hashes",
+                "-r",
+                str(self.pip_requirements),
+            ]
+            return argv, {"PIP_CONFIG_FILE": os.devnull, **self.pip_env}
         argv = [
             find_uv(),
             "pip",
@@ -108,10 +122,16 @@ class _Setup:
         return prefixes
 
     def install(self, tool: Tool, prefix: Path, caches: Caches) -> float:
+        from condauv.bench.run import flush_writes
+
         argv, env = self.command(tool, prefix, caches)
+        flush_writes()
         start = time.perf_counter()
         _process.run(
-            argv, what=f"{tool.removesuffix('-bytecode')} installs the PyPI side (pip vs uv)", env=env
+            argv,
+            what=f"{tool.removesuffix('-bytecode')} installs the PyPI side (pip vs uv)",
+            env=env,
+            own_group=True,
         )
         return time.perf_counter() - start
 
@@ -140,11 +160,18 @@ def run_pip_vs_uv(
 
     # the strategy's requirements-uv.txt, as `condauv export --format requirements` writes it
     requirements = folder / "requirements-uv.txt"
-    requirements.write_text(
-        requirements_txt(ctx.lock, ctx.project.manifest, ctx.platform)[0], encoding="utf-8"
-    )
+    text = requirements_txt(ctx.lock, ctx.project.manifest, ctx.platform)[0]
+    requirements.write_text(text, encoding="utf-8")
     index_env = Uv(index_args=ctx.project.manifest.pypi_options.uv_args()).index_env
-    setup = _Setup(ctx, requirements, lock_file, conda_cache, index_env)
+    pip_env, pip_requirements = pip_index_env(ctx.project.manifest), requirements
+    if pip_env:  # a file's index lines would replace the credentials pip is given (pip 23-25)
+        pip_requirements = folder / "requirements-pip.txt"
+        lines = text.splitlines(keepends=True)
+        pip_requirements.write_text(
+            "".join(line for line in lines if not line.startswith(("--index-url ", "--extra-index-url "))),
+            encoding="utf-8",
+        )
+    setup = _Setup(ctx, requirements, lock_file, conda_cache, index_env, pip_requirements, pip_env)
     _, pip_version = pip_command(Path(sys.executable))
     samples: dict[tuple[Cache, Tool], list[float]] = {(c, t): [] for c in caches for t in TOOLS}
     error: str | None = None
@@ -196,6 +223,27 @@ def run_pip_vs_uv(
                 )
             )
     return tuple(results), notes, interrupted
+
+
+def pip_index_env(manifest: Manifest) -> dict[str, str]:
+    """pip's ``PIP_INDEX_URL`` / ``PIP_EXTRA_INDEX_URL`` with the credentials uv gets (from the
+    URL, ``UV_INDEX_<NAME>_*``, netrc): the requirements file names the indexes without them,
+    and pip finds a URL's credentials among the indexes it was configured with. In the
+    environment, never on a command line."""
+    from condauv.pypi.auth import Index, credentials_for, remember
+
+    urls = []
+    for index in manifest.pypi_options.indexes():
+        remember(index.for_uv())
+        found = credentials_for(index.url)
+        user, password = found if found is not None else (None, None)
+        urls.append(Index(index.url, None, user, password).for_uv())
+    env = {}
+    if manifest.pypi_options.index_url and urls:
+        env["PIP_INDEX_URL"] = urls.pop(0)
+    if urls:
+        env["PIP_EXTRA_INDEX_URL"] = " ".join(urls)
+    return env
 
 
 def _timing(samples: Sequence[float]) -> Timing | None:

@@ -8,11 +8,12 @@ stale, as ``condauv sync`` does, unless ``frozen``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,14 +102,45 @@ def run_bench(project: Project, options: BenchOptions, on_step: OnStep | None = 
     if relocked:
         state.notes.append("condauv.lock was missing or stale: it was locked first")
     interrupted = False
-    with _fs.scratch_dir("bench-") as scratch:
+    scratch_dir = _fs.scratch_dir("bench-")
+    scratch = scratch_dir.__enter__()
+    try:
         ctx = Context(project, lock, platform, python_version, scratch)
-        try:
-            _bench(ctx, options, state, _Steps(on_step, _total_steps(options)))
-        except KeyboardInterrupt:
-            interrupted = True
-            state.notes.append("interrupted (Ctrl-C): the report holds what finished")
+        _bench(ctx, options, state, _Steps(on_step, _total_steps(options)))
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:  # not a `with`: a second Ctrl-C must not cut the folder's removal short
+        with deferred_signals() as seen:
+            scratch_dir.__exit__(None, None, None)
+        interrupted = interrupted or bool(seen)
+    if interrupted:
+        state.notes.append("interrupted (Ctrl-C): the report holds what finished")
     return _report(project, options, python_version, state, interrupted=interrupted)
+
+
+@contextlib.contextmanager
+def deferred_signals() -> Iterator[list[int]]:
+    """SIGINT and SIGTERM recorded, not acted on, inside the block (in the main thread): for
+    the steps that must not stop half-way (removing the scratch folder, writing the report).
+    The block's value lists the signals that came."""
+    import signal
+    import threading
+
+    seen: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield seen
+        return
+
+    def record(signum: int, frame: object) -> None:
+        del frame
+        seen.append(signum)
+
+    previous = {s: signal.signal(s, record) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield seen
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def _total_steps(options: BenchOptions) -> int:
@@ -185,6 +217,13 @@ def _prepare(
     return ctx
 
 
+def flush_writes() -> None:
+    """Write out what earlier runs left in the page cache (untimed), so that a timed install
+    does not pay for the previous one's writes (a cold conda install writes ~100 MB)."""
+    if hasattr(os, "sync"):
+        os.sync()
+
+
 def _interpreter(prefix: Path) -> Path:
     """The real interpreter file of a prefix (``bin/python`` may be a link to ``python3.X``)."""
     return (prefix / "bin" / "python").resolve()
@@ -195,6 +234,7 @@ def _timed_run(ctx: Context, state: _State, strategy: Strategy, cache: Cache, ru
 
     prefix = ctx.scratch / "envs" / f"{strategy.name}-{cache}-{run}"
     caches = warm if cache == "warm" else Caches(ctx.scratch / "cold" / f"{strategy.name}-{run}")
+    flush_writes()
     start = time.perf_counter()
     try:
         strategy.install(prefix, caches)

@@ -74,7 +74,7 @@ def condauv_command(*args: str | Path) -> list[str]:
 def timed(command: Sequence[str | Path], *, what: str, env: dict[str, str]) -> float:
     """Run ``command`` (raising on failure) and return its wall-clock time."""
     start = time.perf_counter()
-    _process.run(command, what=what, env=env)
+    _process.run(command, what=what, env=env, own_group=True)
     return time.perf_counter() - start
 
 
@@ -166,7 +166,7 @@ class Hybrid(Strategy):
     def install(self, prefix: Path, caches: Caches) -> None:
         manifest = self.ctx.project.manifest.path
         command = condauv_command("sync", "--frozen", "--prefix", prefix, "--manifest", manifest)
-        _process.run(command, what="condauv sync --frozen (hybrid)", env=caches.env())
+        _process.run(command, what="condauv sync --frozen (hybrid)", env=caches.env(), own_group=True)
 
 
 @dataclass(slots=True)
@@ -222,7 +222,7 @@ class CondaOnly(Strategy):
         if self.manifest is None:
             raise CondauvError("conda-only was not prepared", hint="report it")
         command = condauv_command("sync", "--frozen", "--prefix", prefix, "--manifest", self.manifest)
-        _process.run(command, what="condauv sync --frozen (conda-only)", env=caches.env())
+        _process.run(command, what="condauv sync --frozen (conda-only)", env=caches.env(), own_group=True)
 
 
 def _write_conda_manifest(ctx: Context, channels: Sequence[str], entries: Sequence[Requested]) -> Path:
@@ -355,6 +355,7 @@ class UvOnly(Strategy):
             [*base[:1], "venv", *base[1:], "--python", self.ctx.base_python, prefix],
             what="uv venv (uv-only)",
             env=env,
+            own_group=True,
         )
         _process.run(
             [
@@ -374,6 +375,7 @@ class UvOnly(Strategy):
             ],
             what="uv pip install (uv-only)",
             env=env,
+            own_group=True,
         )
 
 

@@ -133,6 +133,8 @@ def project_export(
         raise UserError(
             f"-o {output} is a folder", hint="give the file to write, e.g. -o folder/environment.yml"
         )
+    if output is not None:
+        _refuse_own_files(project, [output])
     if not frozen:  # what a new lock will hold: refused before locking writes condauv.lock
         planned = select_platforms(
             project.manifest.environment.platforms, platforms, one_per_file=fmt in ONE_PLATFORM
@@ -141,7 +143,28 @@ def project_export(
             raise _needs_output(fmt, planned)
     lock, locked = _lock_for_export(project, frozen=frozen, offline=offline)
     documents = export(lock, project.manifest, fmt, platforms, output_name=output.name if output else None)
-    return ProjectExport(documents, destinations(documents, output), locked)
+    paths = destinations(documents, output)
+    _refuse_own_files(project, paths or [])
+    return ProjectExport(documents, paths, locked)
+
+
+def _refuse_own_files(project: Project, paths: Sequence[Path]) -> None:
+    """An export never replaces condauv.toml or condauv.lock, nor writes into ``.condauv`` or the
+    environment (a stray JSON file in conda-meta is read as a package record)."""
+    own = {project.manifest.path.resolve(): "the manifest", project.lock_path.resolve(): "the lock"}
+    folders = {
+        project.prefix.resolve(): "the environment",
+        project.state_dir.resolve(): "condauv's state folder",
+    }
+    for path in paths:
+        target = path.parent.resolve() / path.name  # what the write replaces: a link, never its target
+        inside = next((f"write into {w}" for f, w in folders.items() if target.is_relative_to(f)), None)
+        what = f"overwrite {own[target]}" if target in own else inside
+        if what is not None:
+            raise UserError(
+                f"-o {path} would {what} ({target})",
+                hint="write the export elsewhere, e.g. -o environment.yml beside condauv.toml",
+            )
 
 
 def _lock_for_export(project: Project, *, frozen: bool, offline: bool) -> tuple[Lock, bool]:

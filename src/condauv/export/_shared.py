@@ -30,7 +30,7 @@ __all__ = [
     "single_line",
 ]
 
-_HINT = "run `condauv lock` again: the lock holds a value no export can carry"
+_HINT = "fix that value in condauv.toml, or run `condauv lock` again: no export can carry it"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,16 +72,24 @@ def per_platform_name(name: str, platform: str) -> str:
 
 
 def single_line(value: str, what: str) -> str:
-    """``value`` when it holds no line break or control character (else a LockfileError)."""
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise LockfileError(f"{what} holds a line break or control character: {value!r:.80}", hint=_HINT)
-    return value
+    """``value`` when no reader can split it into two lines (else a LockfileError): pip reads
+    requirement files with ``str.splitlines`` (U+2028, U+0085, ...), YAML folds U+0085 in quotes."""
+    from condauv.validation import check_text
+
+    return check_text(value, what=what, error=LockfileError, hint=_HINT)
 
 
 def _public_link(link: str) -> str:
+    """A find-links entry as pip and uv both read it on an option line: URLs without credentials;
+    a folder whose name pip would split (pip splits the line like a shell, `` #`` starts a
+    comment) or misread as a URL becomes its ``file:`` URL, percent-encoded."""
+    import shlex
+
     from condauv._process import strip_credentials
 
-    return strip_credentials(link)
+    if "://" in link:
+        return strip_credentials(link)
+    return link if shlex.quote(link) == link and "#" not in link else Path(link).as_uri()
 
 
 def index_option_lines(manifest: Manifest) -> list[str]:

@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from condauv.conda.records import spec_name
 from condauv.export._shared import Exported, YamlValue, conda_channels, dump_yaml, single_line
-from condauv.export.explicit import dependency_name, dependency_order
+from condauv.export.explicit import dependency_order
 
 if TYPE_CHECKING:
     from condauv.lock.model import CondaPackage, Lock, PypiPackage
@@ -26,15 +27,16 @@ FILE_NAME = "conda-lock.yml"
 
 
 def _dependencies(package: CondaPackage) -> dict[str, YamlValue]:
-    """``depends`` as conda-lock keeps them: name -> version spec (``*`` for any); virtual
-    packages (``__glibc``) left out, as conda-lock's solver output has them."""
+    """``depends`` as conda-lock keeps them: name -> the rest of the match spec, version and build
+    (``*`` for any); virtual packages (``__glibc``) left out, as conda-lock's solver output has them."""
     out: dict[str, YamlValue] = {}
     for spec in package.depends:
-        name = dependency_name(spec)
+        name = spec_name(spec)
         if not name or name.startswith("__"):
             continue
-        rest = spec.strip()[len(name) :].split()
-        out[name] = single_line(rest[0] if rest else "*", f"a dependency of {package.name}")
+        text = spec.strip().split("::", 1)[-1].strip()
+        rest = text[len(name) :].strip() if text.lower().startswith(name) else ""
+        out[name] = single_line(rest or "*", f"a dependency of {package.name}")
     return out
 
 

@@ -1,18 +1,18 @@
 """``explicit``: conda's ``@EXPLICIT`` file (CEP 23), the conda side as URLs with sha256.
 
-``# platform: P``, ``@EXPLICIT``, then one artifact URL per line followed by ``#`` and its
-sha256 (CEP 23 allows a bare 64-hex digest or ``sha256:HEX``; the bare form is what every
-reader takes). conda installs the lines in file order without solving, so they come in
-dependency order (a package after what it depends on), ties by name. Read by
-``conda create --file``, ``mamba``/``micromamba create --file`` and rattler's explicit reader.
+``# platform: P``, ``@EXPLICIT``, then one artifact URL per line followed by its sha256 as
+``#sha256:HEX`` (CEP 23 allows ``#MD5``, a bare 64-hex digest and ``#sha256:HEX``; the prefixed
+form says which hash it is, so no reader takes it for an md5). conda installs the lines in file
+order without solving, so they come in dependency order (a package after what it depends on),
+ties by name. Read by ``conda create --file`` and ``mamba``/``micromamba create --file``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from condauv.conda.records import spec_name
 from condauv.errors import LockfileError
 from condauv.export._shared import Exported, single_line
 
@@ -22,13 +22,6 @@ if TYPE_CHECKING:
 __all__ = ["FILE_NAME", "dependency_order", "explicit_txt"]
 
 FILE_NAME = "explicit.txt"
-_DEPENDENCY_NAME = re.compile(r"[^\s\[=<>!~,]+")
-
-
-def dependency_name(spec: str) -> str:
-    """The package a match spec names (``python >=3.11,<3.12`` -> ``python``)."""
-    found = _DEPENDENCY_NAME.match(spec.strip())
-    return found[0].rsplit("::", 1)[-1].lower() if found else ""
 
 
 def dependency_order(packages: Sequence[CondaPackage]) -> list[CondaPackage]:
@@ -43,7 +36,7 @@ def dependency_order(packages: Sequence[CondaPackage]) -> list[CondaPackage]:
         if name in done or name in visiting:
             return
         visiting.add(name)
-        needs = sorted({dependency_name(d) for d in by_name[name].depends} & by_name.keys() - {name})
+        needs = sorted({spec_name(d) for d in by_name[name].depends} & by_name.keys() - {name})
         for dependency in needs:
             visit(dependency)
         visiting.discard(name)
@@ -71,7 +64,7 @@ def explicit_txt(lock: Lock, platform: str) -> tuple[str, tuple[str, ...]]:
                 f"the URL of {package.name} holds '#' or a space: {url:.120}",
                 hint="run `condauv lock` again",
             )
-        lines.append(f"{url}#{package.sha256}")
+        lines.append(f"{url}#sha256:{package.sha256}")
     pypi = sorted(lock.pypi_for(platform), key=lambda p: p.name)
     notes = []
     if pypi:

@@ -76,8 +76,11 @@ def import_files(
     for source in sources:
         start = len(builder.notes)
         file = names[source.path]
+        earlier = builder.read_files.get(source.path.resolve())
         if source.kind == "environment":
             read_environment(source.path, builder, file=file, text=texts[source.path])
+        elif earlier is not None:  # an earlier file's -r line read it
+            builder.note(file, 1, file, f"not read again: it was read already ({earlier[1]} includes it)")
         else:
             read_requirements(source.path, builder, root=source.path.parent, file=file)
         builder.flush(start)

@@ -168,10 +168,8 @@ def _dependency(item: Node, builder: Builder, *, file: str, base: Path) -> None:
         return
     if spec.channel:
         builder.pin(spec.channel, file, item.line, text)
-    if spec.name == "python":
-        if spec.build:
-            builder.note(file, item.line, text, f"the python build string {spec.build!r} is not kept")
-        builder.set_python(spec.version or "*", file, item.line, text)
+    if spec.name == "python":  # [environment] python is a conda spec: it holds a build too
+        builder.set_python(spec.manifest_spec or "*", file, item.line, text)
         return
     entry = Requested(name=spec.name, spec=spec.manifest_spec or "*", table="conda-dependencies")
     movable = spec.build is None and spec.channel is None

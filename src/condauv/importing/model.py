@@ -136,6 +136,8 @@ class Builder:
     #: (file, earlier file, by URL) -> (line, text) of each entry that repeats the earlier file's
     repeats: dict[tuple[str, str, bool], list[tuple[int, str]]] = field(default_factory=dict)
     pinned: list[str] = field(default_factory=list)
+    #: each requirements file read (resolved) -> its name in notes, and the -r line that read it
+    read_files: dict[Path, tuple[str, str | None]] = field(default_factory=dict)
     pending: dict[str, Pending] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)
     index_url: str | None = None
@@ -230,7 +232,8 @@ class Builder:
             first = f"{self.python_at[0]}:{self.python_at[1]}"
             self.note(file, line, text, f"python is already given at {first}; kept that one")
             return
-        problem = _check(f"[environment]\npython = {json.dumps(spec)}\n")
+        manifest_value = f"[environment]\npython = {json.dumps(spec)}\n"
+        problem = _check(manifest_value) or _match_spec_problem(f"python {spec}")
         if problem:
             self.note(file, line, text, f"not kept: {problem}")
             return
@@ -365,13 +368,19 @@ def _check_entry(entry: Requested) -> str | None:
         value = f"{{ version = {value}, extras = {json.dumps(list(entry.extras))} }}"
     problem = _check(f"[{entry.table}]\n{json.dumps(entry.name)} = {value}\n")
     if problem is None and entry.table == "conda-dependencies":
-        from rattler import MatchSpec
-
-        try:
-            MatchSpec(entry.as_conda())
-        except Exception as exc:  # rattler's parse errors share no public base class
-            return f"{entry.as_conda()!r} is not a conda match spec ({str(exc).splitlines()[0]})"
+        return _match_spec_problem(entry.as_conda())
     return problem
+
+
+def _match_spec_problem(spec: str) -> str | None:
+    """rattler's verdict on a conda match spec, or None when it reads it."""
+    from rattler import MatchSpec
+
+    try:
+        MatchSpec(spec)
+    except Exception as exc:  # rattler's parse errors share no public base class
+        return f"{spec!r} is not a conda match spec ({str(exc).splitlines()[0]})"
+    return None
 
 
 def _check(text: str) -> str | None:

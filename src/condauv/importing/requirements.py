@@ -84,15 +84,23 @@ def _strip_comment(line: str) -> str:
 
 
 def read_requirements(
-    path: Path, builder: Builder, *, root: Path, stack: tuple[Path, ...] = (), file: str | None = None
+    path: Path,
+    builder: Builder,
+    *,
+    root: Path,
+    stack: tuple[Path, ...] = (),
+    file: str | None = None,
+    via: str | None = None,
 ) -> None:
-    """Read one requirements file (named ``file`` in notes; default: relative to ``root``) and
-    what it includes into ``builder``."""
+    """Read one requirements file (named ``file`` in notes; default: relative to ``root``;
+    ``via``: the ``FILE:LINE`` that includes it) and what it includes into ``builder``."""
     text = read_input(path)
+    file = file or display(path, root)
+    builder.read_files.setdefault(path.resolve(), (file, via))
     read_pip_lines(
         logical_lines(text),
         builder,
-        file=file or display(path, root),
+        file=file,
         base=path.parent,
         root=root,
         stack=(*stack, path),
@@ -225,7 +233,11 @@ def _include(
     if not found:
         builder.note(file, number, line, f"not read: no file {display(path, root)}")
         return
-    read_requirements(path, builder, root=root, stack=stack)
+    earlier = builder.read_files.get(path.resolve())
+    if earlier is not None:  # given with --from too, or included by another file
+        builder.note(file, number, line, f"not read again: {earlier[0]} was read already")
+        return
+    read_requirements(path, builder, root=root, stack=stack, via=f"{file}:{number}")
 
 
 def _requirement(line: str, number: int, builder: Builder, *, file: str) -> None:

@@ -108,8 +108,8 @@ class PypiOptions:
                 args += ["--default-index" if default else "--index", index.for_uv()]
             else:
                 args += ["--index-url" if default else "--extra-index-url", index.for_uv()]
-        for link in self.find_links:
-            args += ["--find-links", link]
+        for link in self.find_links:  # a folder's "#" would start a URL fragment for uv: its file: URL
+            args += ["--find-links", Path(link).as_uri() if "#" in link and "://" not in link else link]
         if self.no_index:
             args.append("--no-index")
         return args

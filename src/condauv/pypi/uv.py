@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from condauv import _process, validation
+from condauv import _fs, _process, validation
 from condauv.errors import ArchiveError, CondauvError, ProcessError, UserError
-from condauv.export.pylock import Artifact
+from condauv.pypi.pylock import Artifact
 
 __all__ = ["Artifact", "Uv", "find_uv", "write_pylock"]
 
@@ -190,13 +190,13 @@ _MISMATCH = re.compile(r"Hash mismatch for `([^`]+)`\s*Expected:\s*(.*?)\s*Compu
 def write_pylock(folder: Path, artifacts: Sequence[Artifact]) -> Path:
     """Write ``folder/pylock.toml`` (PEP 751) for :meth:`Uv.install`: a structured file that uv
     parses strictly, never text pasted into requirement lines that uv would read as options.
-    Built by condauv's one PEP 751 writer (:mod:`condauv.export.pylock`), which checks every
+    Built by condauv's one PEP 751 writer (:mod:`condauv.pypi.pylock`), which checks every
     field again, whatever the caller checked before."""
-    from condauv.export.pylock import build_pylock, pylock_text
+    from condauv.pypi.pylock import build_pylock, pylock_text
 
     text = pylock_text(build_pylock([([artifact], None) for artifact in artifacts]))
     path = folder / "pylock.toml"
-    path.write_text(text, encoding="utf-8")
+    _fs.atomic_write_text(path, text)
     return path
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,7 +74,7 @@ def _check_output(folder: Path) -> None:
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
-    from condauv.bench.run import BenchOptions, parse_strategies, run_bench
+    from condauv.bench.run import BenchOptions, deferred_signals, parse_strategies, run_bench
     from condauv.cli.commands._shared import load_project
 
     names, pip_vs_uv = parse_strategies(args.strategies)
@@ -88,9 +89,11 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         pip_vs_uv=pip_vs_uv,
         frozen=args.frozen,
     )
-    with _progress(out) as on_step:
+    with _terminate_as_interrupt() as signals, _progress(out) as on_step:
         report = run_bench(project, options, on_step)
-    written = _write(report, output) if output is not None else []
+    with deferred_signals() as late:  # the report's files all come from this one report
+        written = _write(report, output) if output is not None else []
+    signals += late
     if out.json_mode:
         out.data(report.to_dict())
     else:
@@ -100,9 +103,33 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     if report.interrupted:
         where = f"; what finished is in {output}" if output is not None else ""
         out.error(f"interrupted{where}", None)
-        return 130
+        return 128 + (signal.SIGTERM if signal.SIGTERM in signals else signal.SIGINT)
     failed = [s for s in report.strategies if s.error]
     return 1 if report.strategies and len(failed) == len(report.strategies) else 0
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[list[int]]:
+    """SIGTERM stops the bench as Ctrl-C does (children stopped, scratch removed, the report
+    of what finished written) instead of killing it where it stands; the block's value lists
+    the signals that came (for the exit code: 128 + the signal)."""
+    import threading
+
+    seen: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield seen
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        del frame
+        seen.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _write(report: BenchReport, output: Path) -> list[Path]:
