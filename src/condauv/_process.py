@@ -21,6 +21,9 @@ log = logging.getLogger("condauv.process")
 #: The user info of a URL (``scheme://user:token@``): up to the LAST ``@`` before the authority
 #: ends, as urlsplit and uv (WHATWG) read it: a password may hold a raw ``@``.
 _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#'\"<>]*@")
+#: An anaconda.org-style channel token in a URL's path (``https://host/t/<TOKEN>/channel``), which
+#: conda and rattler send as the credential; conda itself leaves it out of what it exports.
+_TOKEN = re.compile(r"(?P<base>[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#'\"<>]+)/t/[^\s/?#'\"<>]+(?=/)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,15 +38,19 @@ class Completed:
 
 
 def mask(text: str) -> str:
-    """``text`` with the credentials of every URL in it hidden (``https://****@host``): for
-    commands, program output and messages, which may quote an index URL."""
-    return _USERINFO.sub(r"\g<scheme>****@", text) if "@" in text else text
+    """``text`` with the credentials of every URL in it hidden (``https://****@host``,
+    ``https://host/t/****/channel``): for commands, program output and messages, which may quote
+    an index or channel URL."""
+    text = _USERINFO.sub(r"\g<scheme>****@", text) if "@" in text else text
+    return _TOKEN.sub(r"\g<base>/t/****", text) if "/t/" in text else text
 
 
 def strip_credentials(text: str) -> str:
-    """``text`` with the user info of every URL in it removed (``https://host``): for copies of
-    files that may hold credentials, written where other people read them."""
-    return _USERINFO.sub(r"\g<scheme>", text) if "@" in text else text
+    """``text`` with the user info and channel tokens of every URL in it removed
+    (``https://host``, ``https://host/channel``): for copies of files that may hold credentials,
+    written where other people read them."""
+    text = _USERINFO.sub(r"\g<scheme>", text) if "@" in text else text
+    return _TOKEN.sub(r"\g<base>", text) if "/t/" in text else text
 
 
 def describe(command: Sequence[str | os.PathLike[str]]) -> str:

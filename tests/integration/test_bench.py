@@ -282,3 +282,88 @@ def test_json_has_every_field_the_doc_lists(bench: tuple[dict[str, Any], Path, s
     for entry in report["pip_vs_uv"]:
         _has(entry, _DOC_PIP_UV, "pip_vs_uv")
         assert entry["mode"] in {"defaults", "bytecode"}
+
+
+def _run_bench(project: Path, *flags: str, stderr: Any = subprocess.PIPE) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "condauv", "bench", *flags, "--json"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def locked(project: Path) -> Path:
+    with chdir(project):
+        assert main(["lock", "-q"]) == 0
+    return project
+
+
+def test_pip_vs_uv_alone(locked: Path) -> None:
+    """Seen: "unexpected ZeroDivisionError: integer modulo by zero" (no install strategy to
+    take turns); pip vs uv still needs the untimed hybrid install's interpreter and caches."""
+    result = _run_bench(locked, "--runs", "1", "--warm", "--strategies", "pip-vs-uv")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["strategies"] == []
+    assert {(p["mode"], p["cache"]) for p in report["pip_vs_uv"]} == {
+        ("defaults", "warm"),
+        ("bytecode", "warm"),
+    }
+    for entry in report["pip_vs_uv"]:
+        assert entry["error"] is None and entry["ratio"] > 0, entry
+
+
+def test_two_runs_of_hybrid_alone_cold_and_warm(locked: Path, tmp_path: Path) -> None:
+    """Two samples a cache, their median, min and max; the hybrid's lock timed like the
+    others'. Seen too: `condauv bench -vv 2> err.txt` in the project reported "changed the
+    project: .../err.txt", and printed hundreds of matplotlib font_manager debug lines."""
+    err = locked / "err.txt"
+    output = tmp_path / "out"
+    try:
+        with err.open("w", encoding="utf-8") as handle:
+            flags = ("-vv", "--runs", "2", "--both", "--strategies", "hybrid", "--output", str(output))
+            result = _run_bench(locked, *flags, stderr=handle)
+        stderr = err.read_text(encoding="utf-8")
+    finally:
+        err.unlink(missing_ok=True)
+    assert result.returncode == 0, stderr[-4000:]
+    report = json.loads(result.stdout)
+    (hybrid,) = report["strategies"]
+    assert hybrid["name"] == "hybrid" and hybrid["error"] is None
+    assert report["caches"] == ["cold", "warm"] and report["pip_vs_uv"] == []
+    for cache in ("cold", "warm"):
+        timing = hybrid["install"][cache]
+        samples = timing["samples_s"]
+        assert len(samples) == 2 and all(s > 0 for s in samples)
+        assert timing["min_s"] == min(samples) and timing["max_s"] == max(samples)
+        assert timing["median_s"] == pytest.approx(sum(samples) / 2, abs=1e-3)
+    assert hybrid["lock_s"] is not None and hybrid["lock_s"] > 0
+    assert any("wrote nothing in the project" in note for note in report["notes"]), report["notes"]
+    assert "font_manager" not in stderr
+    assert any(p.suffix == ".png" for p in output.iterdir())
+
+
+def test_output_with_a_control_character_is_refused(cli: CLI, project: Path, tmp_path: Path) -> None:
+    result = cli("bench", "--runs", "1", "--output", tmp_path / "out\nx", cwd=project)
+    assert result.exit_code == 2, result.stderr
+    assert "control character" in result.stderr and "hint:" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("inside", ["state", "prefix"])
+def test_output_inside_the_environment_or_the_state_folder_is_refused(
+    cli: CLI, project: Path, tmp_path: Path, inside: str
+) -> None:
+    before = _project_files(project)
+    prefix = tmp_path / "env"
+    folder = project / ".condauv" / "report" if inside == "state" else prefix / "report"
+    result = cli("bench", "--runs", "1", "--prefix", prefix, "--output", folder, cwd=project)
+    assert result.exit_code == 2, result.stderr
+    assert "--output" in result.stderr and "hint:" in result.stderr
+    assert not folder.exists() and not prefix.exists()
+    assert _project_files(project) == before

@@ -104,3 +104,24 @@ def test_cli_writes_through_no_symlink(cli: CLI, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert outside.read_text() == "keep\n"
     assert not (folder / "out.yml").is_symlink() and "dependencies:" in (folder / "out.yml").read_text()
+
+
+def test_a_channel_token_never_reaches_an_explicit_or_conda_lock_export(tmp_path: Path) -> None:
+    """anaconda.org-style tokens (``/t/<TOKEN>/``) are credentials: conda leaves them out of its
+    exports, and so does condauv (with a note); condauv's output masks them."""
+    from condauv._process import mask
+
+    token = "ab-12345678-abcd-ef01-2345-6789abcdef01"  # noqa: S105 (a made-up token)
+    base = f"https://conda.anaconda.org/t/{token}/conda-forge"
+    text = _lock_text((HERE,)).replace("https://conda.anaconda.org/conda-forge", base)
+    assert token in text
+    manifest = parse_manifest(
+        f'[environment]\nplatforms = ["{HERE}"]\nchannels = ["{base}"]\n', tmp_path / "condauv.toml"
+    )
+    lock = parse_lock(text)
+    for fmt in ("explicit", "conda-lock", "environment-yml"):
+        [doc] = export(lock, manifest, fmt)
+        assert token not in doc.text, fmt
+        if fmt != "environment-yml":
+            assert any("token" in note for note in doc.notes), fmt
+    assert token not in mask(f"fetching {base}/linux-64/repodata.json failed")

@@ -32,6 +32,7 @@ __all__ = [
     "functionality",
     "import_times",
     "matmul_result",
+    "top_level_modules",
     "torch_result",
 ]
 
@@ -136,6 +137,16 @@ def _distributions(prefix: Path) -> dict[str, InstalledDistribution]:
     for dist in installed_distributions(site_packages(prefix)):
         found.setdefault(dist.name, dist)  # two dist-info folders of one project import the same
     return found
+
+
+def top_level_modules(prefix: Path, distributions: Sequence[str]) -> list[str]:
+    """The top-level modules of ``distributions`` as installed in ``prefix`` (those it lacks
+    left out), in order, each once: what :func:`footprint` imports."""
+    installed = _distributions(prefix)
+    wanted = [
+        installed[n] for n in dict.fromkeys(canonicalize_name(d) for d in distributions) if n in installed
+    ]
+    return list(dict.fromkeys(m for d in wanted for m in probes.distribution_modules(d.path, d.name)))
 
 
 def _import_seconds(probe: probes.ProbeResult) -> tuple[float | None, str | None]:

@@ -9,6 +9,7 @@ pip is never installed into a measured prefix: it runs from condauv's own interp
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import shutil
@@ -19,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from condauv import _process
+from condauv import _fs, _process
 from condauv.bench.model import Cache, PipUv, Timing
-from condauv.bench.strategies import _UV_ENV, Caches, Context
+from condauv.bench.strategies import Caches, Context, in_turn
 from condauv.errors import CondauvError
 from condauv.manifest.model import Manifest
 
@@ -78,43 +79,33 @@ class _Setup:
     requirements: Path
     lock_file: Path
     conda_cache: Path
-    index_env: dict[str, str]
     pip_requirements: (
         Path  # the same file, its index lines in pip_env (with credentials) where they have some
     )
     pip_env: dict[str, str]
 
-    def command(self, tool: Tool, prefix: Path, caches: Caches) -> tuple[list[str], dict[str, str]]:
-        from condauv.pypi.uv import find_uv
+    def _pip(self, prefix: Path, caches: Caches) -> Callable[[], object]:
+        pip, _ = pip_command(prefix / "bin" / "python")
+        flags = ["--disable-pip-version-check", "--no-input", "--cache-dir", str(caches.pip), "-q"]
+        argv = [*pip, "install", *flags, "--no-deps", "--require-hashes", "-r", str(self.pip_requirements)]
+        env = {**caches.env(), "PIP_CONFIG_FILE": os.devnull, **self.pip_env}
+        what = "pip installs the PyPI side (pip vs uv)"
+        return functools.partial(_process.run, argv, what=what, env=env, own_group=True)
 
-        python = prefix / "bin" / "python"
-        if tool == "pip":
-            pip, _ = pip_command(python)
-            flags = ["--disable-pip-version-check", "--no-input", "--cache-dir", str(caches.pip), "-q"]
-            argv = [
-                *pip,
-                "install",
-                *flags,
-                "--no-deps",
-                "--require-hashes",
-                "-r",
-                str(self.pip_requirements),
-            ]
-            return argv, {"PIP_CONFIG_FILE": os.devnull, **self.pip_env}
-        argv = [
-            find_uv(),
-            "pip",
-            "install",
-            "--no-config",
-            "--color",
-            "never",
-            "--quiet",
-            "--python",
-            str(python),
-        ]
-        argv += ["--no-deps", "--require-hashes"]  # indexes and find-links: the file's own lines
-        argv += ["-r", str(self.requirements), *(("--compile-bytecode",) if tool == "uv-bytecode" else ())]
-        return argv, {**_UV_ENV, **self.index_env, "UV_CACHE_DIR": str(caches.uv)}
+    def _uv(self, prefix: Path, caches: Caches, *, compile_bytecode: bool) -> Callable[[], object]:
+        from condauv.pypi.uv import Uv
+
+        # indexes and find-links: the file's own lines; their credentials: uv's environment
+        index_args = self.ctx.project.manifest.pypi_options.uv_args()
+        uv = Uv(index_args=index_args, env=caches.env(), own_group=True)
+        return functools.partial(
+            uv.install,
+            prefix / "bin" / "python",
+            self.requirements,
+            reinstall=False,  # a fresh prefix: nothing to replace (and --reinstall implies --refresh)
+            compile_bytecode=compile_bytecode,
+            file_indexes=True,
+        )
 
     def fresh(self, folder: Path, count: int) -> list[Path]:
         prefixes = [folder / f"p{i}" for i in range(count)]
@@ -124,15 +115,15 @@ class _Setup:
     def install(self, tool: Tool, prefix: Path, caches: Caches) -> float:
         from condauv.bench.run import flush_writes
 
-        argv, env = self.command(tool, prefix, caches)
+        # the command made (and the caches' folders) before the clock starts
+        command = (
+            self._pip(prefix, caches)
+            if tool == "pip"
+            else self._uv(prefix, caches, compile_bytecode=tool == "uv-bytecode")
+        )
         flush_writes()
         start = time.perf_counter()
-        _process.run(
-            argv,
-            what=f"{tool.removesuffix('-bytecode')} installs the PyPI side (pip vs uv)",
-            env=env,
-            own_group=True,
-        )
+        command()
         return time.perf_counter() - start
 
 
@@ -148,8 +139,6 @@ def run_pip_vs_uv(
     """The pip-vs-uv entries (defaults and bytecode, per cache), notes, and whether Ctrl-C
     stopped it (the entries then hold the runs that finished); ``step`` is called before each
     timed install."""
-    from condauv.pypi.uv import Uv
-
     packages = ctx.lock.pypi_for(ctx.platform)
     notes: list[str] = []
     if not packages:
@@ -161,17 +150,16 @@ def run_pip_vs_uv(
     # the strategy's requirements-uv.txt, as `condauv export --format requirements` writes it
     requirements = folder / "requirements-uv.txt"
     text = requirements_txt(ctx.lock, ctx.project.manifest, ctx.platform)[0]
-    requirements.write_text(text, encoding="utf-8")
-    index_env = Uv(index_args=ctx.project.manifest.pypi_options.uv_args()).index_env
+    _fs.atomic_write_text(requirements, text)
     pip_env, pip_requirements = pip_index_env(ctx.project.manifest), requirements
     if pip_env:  # a file's index lines would replace the credentials pip is given (pip 23-25)
         pip_requirements = folder / "requirements-pip.txt"
         lines = text.splitlines(keepends=True)
-        pip_requirements.write_text(
+        _fs.atomic_write_text(
+            pip_requirements,
             "".join(line for line in lines if not line.startswith(("--index-url ", "--extra-index-url "))),
-            encoding="utf-8",
         )
-    setup = _Setup(ctx, requirements, lock_file, conda_cache, index_env, pip_requirements, pip_env)
+    setup = _Setup(ctx, requirements, lock_file, conda_cache, pip_requirements, pip_env)
     _, pip_version = pip_command(Path(sys.executable))
     samples: dict[tuple[Cache, Tool], list[float]] = {(c, t): [] for c in caches for t in TOOLS}
     error: str | None = None
@@ -184,7 +172,7 @@ def run_pip_vs_uv(
                 setup.install(tool, prefix, warm)
         for run in range(runs):
             for cache in caches:
-                order = TOOLS[run % 3 :] + TOOLS[: run % 3]  # who goes first moves each run
+                order = in_turn(TOOLS, run)
                 batch = folder / f"{cache}-{run}"
                 for tool, prefix in zip(order, setup.fresh(batch, len(order)), strict=True):
                     step(f"pip vs uv: {tool} ({cache}, run {run + 1}/{runs})")

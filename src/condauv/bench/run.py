@@ -34,7 +34,7 @@ from condauv.bench.model import (
     StrategyResult,
     Timing,
 )
-from condauv.bench.strategies import Caches, Context, Strategy, make_strategy, versions
+from condauv.bench.strategies import Caches, Context, Strategy, in_turn, make_strategy, versions
 from condauv.errors import CondauvError, LockfileError
 from condauv.project import Project
 
@@ -153,15 +153,13 @@ def _total_steps(options: BenchOptions) -> int:
 
 def _bench(ctx: Context, options: BenchOptions, state: _State, step: _Steps) -> None:
     lock_file = ctx.scratch / "hybrid.lock"
-    lock_file.write_text(ctx.lock.to_toml(), encoding="utf-8")
+    _fs.atomic_write_text(lock_file, ctx.lock.to_toml())
     warm = {name: Caches(ctx.scratch / "warm" / name) for name in STRATEGIES}
     before = _snapshot(ctx.project)
     ctx = _prepare(ctx, options, state, step, warm)
     for run in range(options.runs):
         for cache in options.caches:
-            names = list(options.strategies)
-            shift = run % len(names)
-            for name in names[shift:] + names[:shift]:  # round-robin: who goes first moves each run
+            for name in in_turn(options.strategies, run):
                 step(f"{name}: {cache} install, run {run + 1}/{options.runs}")
                 if name not in state.errors:
                     _timed_run(ctx, state, state.strategies[name], cache, run, warm[name])
@@ -185,7 +183,10 @@ def _prepare(
     ctx: Context, options: BenchOptions, state: _State, step: _Steps, warm: dict[StrategyName, Caches]
 ) -> Context:
     """The untimed part: one hybrid install (its warm cache primed, and an interpreter of the
-    lock's version for uv-only's venv), then each strategy's preparation and warm priming."""
+    lock's version for uv-only's venv and pip vs uv), then each strategy's preparation and warm
+    priming. Hybrid's preparation comes first: its timed lock needs its caches still empty."""
+    if "hybrid" in options.strategies:
+        _prepare_one(ctx, "hybrid", options, state, step, warm["hybrid"])
     step("preparing: an untimed hybrid install (warm caches, and the Python uv-only's venv is made of)")
     base = ctx.scratch / "base"
     try:
@@ -198,23 +199,30 @@ def _prepare(
         if "hybrid" in options.strategies:
             state.errors["hybrid"] = exc.message
     for name in options.strategies:
-        step(f"{name}: preparing")
-        strategy = make_strategy(name, ctx)
-        state.strategies[name] = strategy
+        if name != "hybrid":
+            _prepare_one(ctx, name, options, state, step, warm[name])
+    return ctx
+
+
+def _prepare_one(
+    ctx: Context, name: StrategyName, options: BenchOptions, state: _State, step: _Steps, warm: Caches
+) -> None:
+    step(f"{name}: preparing")
+    strategy = make_strategy(name, ctx)
+    state.strategies[name] = strategy
+    try:
+        strategy.prepare(warm)
+    except CondauvError as exc:
+        state.errors[name] = exc.message
+        return
+    if "warm" in options.caches and name != "hybrid":  # hybrid's is the untimed install
+        step(f"{name}: priming the warm cache (untimed)")
+        prime = ctx.scratch / "prime" / name
         try:
-            strategy.prepare(warm[name])
+            strategy.install(prime, warm)
         except CondauvError as exc:
             state.errors[name] = exc.message
-            continue
-        if "warm" in options.caches and name != "hybrid":  # hybrid's was the untimed install above
-            step(f"{name}: priming the warm cache (untimed)")
-            prime = ctx.scratch / "prime" / name
-            try:
-                strategy.install(prime, warm[name])
-            except CondauvError as exc:
-                state.errors[name] = exc.message
-            shutil.rmtree(prime, ignore_errors=True)
-    return ctx
+        shutil.rmtree(prime, ignore_errors=True)
 
 
 def flush_writes() -> None:
@@ -283,7 +291,8 @@ def _measure(strategy: Strategy, prefix: Path, runs: int, state: _State) -> _Mea
     python = strategy.python(prefix)
     measured = _Measured()
     try:  # the footprint first: the first imports write the bytecode an installer did not
-        measured.footprint = measure.footprint(prefix, python, _modules(prefix, strategy.distributions))
+        modules = measure.top_level_modules(prefix, strategy.distributions)
+        measured.footprint = measure.footprint(prefix, python, modules)
         measured.imports = measure.import_times(python, prefix, strategy.distributions, runs)
         measured.functionality = measure.functionality(python, prefix)
     except CondauvError as exc:
@@ -291,25 +300,17 @@ def _measure(strategy: Strategy, prefix: Path, runs: int, state: _State) -> _Mea
     return measured
 
 
-def _modules(prefix: Path, distributions: Sequence[str]) -> list[str]:
-    """The top-level modules of ``distributions`` as installed in ``prefix``."""
-    from packaging.utils import canonicalize_name
-
-    from condauv.health.probes import distribution_modules
-    from condauv.pypi.site import installed_distributions, site_packages
-
-    installed = {d.name: d for d in installed_distributions(site_packages(prefix))}
-    wanted = [
-        installed[n] for n in dict.fromkeys(canonicalize_name(d) for d in distributions) if n in installed
-    ]
-    return list(dict.fromkeys(m for d in wanted for m in distribution_modules(d.path, d.name)))
-
-
 def _snapshot(project: Project) -> dict[str, tuple[int, int]]:
-    """The project folder's and its state folder's entries (mtime, size): a file written,
-    replaced, added or removed there shows (a folder's mtime moves with its entries)."""
+    """(mtime, size) of what a lock or a sync of the project writes: the manifest, condauv.lock,
+    the state folder's entries, the prefix's and its conda-meta's: a file written, replaced,
+    added or removed there shows (a folder's mtime moves with its entries). Other files of the
+    project folder are the user's (`condauv bench 2> err.txt` writes one), not bench's."""
     seen: dict[str, tuple[int, int]] = {}
-    for folder in (project.root, project.state_dir):
+    for path in (project.manifest.path, project.lock_path):
+        with contextlib.suppress(OSError):
+            stat = path.stat()
+            seen[str(path)] = (stat.st_mtime_ns, stat.st_size)
+    for folder in (project.state_dir, project.prefix, project.prefix / "conda-meta"):
         try:
             stat = folder.stat()
             seen[str(folder)] = (stat.st_mtime_ns, 0)

@@ -16,20 +16,53 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from condauv import _process
+from condauv import _fs, _process
 from condauv.bench.model import StrategyName, Unavailable
-from condauv.errors import CondauvError
+from condauv.errors import CondauvError, UserError
 from condauv.lock.model import CondaPackage, Lock, PypiPackage
-from condauv.manifest.model import Manifest, Requested
+from condauv.manifest.model import Manifest, Requested, pep440_specifier
 from condauv.project import Project
 
-__all__ = ["Caches", "CondaOnly", "Context", "Hybrid", "Strategy", "UvOnly", "make_strategy", "versions"]
+if TYPE_CHECKING:
+    from condauv.pypi.uv import Uv
 
-_UV_ENV = {"UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1", "NO_COLOR": "1"}
+__all__ = [
+    "Caches",
+    "CondaOnly",
+    "Context",
+    "Hybrid",
+    "Strategy",
+    "UvOnly",
+    "conda_only_spec",
+    "in_turn",
+    "make_strategy",
+    "versions",
+]
+
+_T = TypeVar("_T")
+
+#: The hybrid's lock, timed: every entry decided again (no previous lock), nothing written. A
+#: subprocess, as the other strategies' locks are; ``os._exit`` because py-rattler can crash a
+#: finalising interpreter.
+_HYBRID_LOCK = """
+import os, sys, traceback
+from pathlib import Path
+try:
+    from condauv.manifest.model import load_manifest
+    from condauv.sync.locking import build_lock
+    build_lock(load_manifest(Path(sys.argv[1])))
+except BaseException:
+    traceback.print_exc()
+    sys.stderr.flush()
+    os._exit(1)
+sys.stdout.flush()
+os._exit(0)
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +83,16 @@ class Caches:
     def pip(self) -> Path:
         return self.root / "pip"
 
+    @property
+    def tmp(self) -> Path:
+        return self.root / "tmp"
+
     def env(self) -> dict[str, str]:
-        return {"CONDAUV_CACHE_DIR": str(self.conda), "UV_CACHE_DIR": str(self.uv)}
+        """The variables that point the programs of a run at these caches, and their temporary
+        files (pip's ``/tmp/pip-*``) into this run's folder: removed with it even when a program
+        was killed. Makes the temporary folder (a missing ``TMPDIR`` is refused)."""
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        return {"CONDAUV_CACHE_DIR": str(self.conda), "UV_CACHE_DIR": str(self.uv), "TMPDIR": str(self.tmp)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +119,12 @@ def timed(command: Sequence[str | Path], *, what: str, env: dict[str, str]) -> f
     return time.perf_counter() - start
 
 
+def in_turn(items: Sequence[_T], run: int) -> list[_T]:
+    """``items`` in run ``run``'s order: round-robin, who goes first moves each run."""
+    shift = run % len(items) if items else 0
+    return [*items[shift:], *items[:shift]]
+
+
 @functools.cache
 def versions() -> dict[str, str]:
     """The versions of the tools bench drives: condauv, py-rattler, uv."""
@@ -97,13 +144,14 @@ def versions() -> dict[str, str]:
 
 
 def locked_side(
-    entry: Requested, lock: Lock, platform: str
+    entry: Requested, lock: Lock, platform: str, names: dict[str, tuple[str, ...]]
 ) -> tuple[CondaPackage | None, PypiPackage | None]:
-    """Where the lock put ``entry``: its conda package (under either spelling) or its PyPI one."""
+    """Where the lock put ``entry``: its conda package (under any spelling, the manifest's
+    ``[names]`` included) or its PyPI one."""
     from condauv.classification.policy import spellings
 
     conda = {p.name: p for p in lock.conda_for(platform)}
-    for name in spellings(entry):
+    for name in spellings(entry, names):
         if name in conda:
             return conda[name], None
     pypi = {p.name: p for p in lock.pypi_for(platform)}
@@ -143,7 +191,7 @@ def _entry_distributions(manifest: Manifest, lock: Lock, platform: str) -> list[
     """The PyPI distributions of the manifest's entries, as ``lock`` installs them."""
     found: list[str] = []
     for entry in manifest.requested:
-        conda, pypi = locked_side(entry, lock, platform)
+        conda, pypi = locked_side(entry, lock, platform, manifest.names)
         if conda is not None:
             found += sorted(conda.provided_names())
         elif pypi is not None:
@@ -156,12 +204,18 @@ class Hybrid(Strategy):
     """condauv's own lock: conda side by py-rattler, PyPI side by uv."""
 
     def prepare(self, caches: Caches) -> None:
-        del caches
+        """Times the lock once (``caches`` still empty: as cold as the others' locks); the
+        project's own lock is the one installed."""
         v = versions()
         self.name = "hybrid"
         self.engine = f"condauv {v['condauv']} (py-rattler {v['py-rattler']} + uv {v['uv']})"
         self.packages = _lock_packages(self.ctx.lock, self.ctx.platform)
         self.distributions = _entry_distributions(self.ctx.project.manifest, self.ctx.lock, self.ctx.platform)
+        self.lock_s = timed(
+            [sys.executable, "-c", _HYBRID_LOCK, self.ctx.project.manifest.path],
+            what="locking the manifest again (hybrid, timed)",
+            env=caches.env(),
+        )
 
     def install(self, prefix: Path, caches: Caches) -> None:
         manifest = self.ctx.project.manifest.path
@@ -196,8 +250,11 @@ class CondaOnly(Strategy):
             if name is None:
                 self.unavailable.append(Unavailable(entry.name, "no channel of the manifest holds it"))
                 continue
-            # pinned to the hybrid lock's conda version where it has one: the same package, compared
-            spec = f"=={locked[name].version}" if name in locked else entry.spec
+            spec = conda_only_spec(entry, locked[name].version if name in locked else None)
+            if spec is None:
+                reason = f"its version spec {entry.spec} has no conda spelling"
+                self.unavailable.append(Unavailable(entry.name, reason))
+                continue
             entries.append(Requested(name=name, spec=spec, table="conda-dependencies"))
         self.manifest = _write_conda_manifest(ctx, urls, entries)
         self.lock_s = timed(
@@ -225,9 +282,26 @@ class CondaOnly(Strategy):
         _process.run(command, what="condauv sync --frozen (conda-only)", env=caches.env(), own_group=True)
 
 
+def conda_only_spec(entry: Requested, locked_version: str | None) -> str | None:
+    """The version conda-only asks conda for: the hybrid lock's conda version where it has one
+    (the same package, compared); else the entry's own spec, in conda's spelling: as written for
+    ``[conda-dependencies]`` and ``[dependencies]`` (what the hybrid's lock gives conda), PEP 440's
+    meaning for ``[pypi-dependencies]`` (``~=1.4`` is ``>=1.4,1.*``); ``None`` where conda has no
+    spelling of it (``===``)."""
+    from condauv.channel.requirements import conda_version_spec
+
+    if locked_version is not None:
+        return f"=={locked_version}"
+    if entry.table != "pypi-dependencies":
+        return entry.spec
+    try:
+        return conda_version_spec(pep440_specifier(entry.spec), what=entry.name)
+    except UserError:
+        return None
+
+
 def _write_conda_manifest(ctx: Context, channels: Sequence[str], entries: Sequence[Requested]) -> Path:
     """The conda-only manifest: same Python (the hybrid lock's version), channels and platform."""
-    from condauv import _fs
     from condauv.manifest.edit import ManifestDocument, initial_manifest
 
     path = ctx.scratch / "conda-only" / "condauv.toml"
@@ -249,11 +323,16 @@ class UvOnly(Strategy):
     """A virtual environment of the lock's Python version, everything from PyPI, by uv."""
 
     pylock: Path | None = None
-    index_args: list[str] = field(default_factory=list)
-    index_env: dict[str, str] = field(default_factory=dict)
+
+    def _uv(self, caches: Caches) -> Uv:
+        from condauv.pypi.uv import Uv
+
+        # the manifest's indexes; credentials move into uv's environment, never a command line
+        index_args = self.ctx.project.manifest.pypi_options.uv_args()
+        return Uv(index_args=index_args, env=caches.env(), own_group=True)
 
     def prepare(self, caches: Caches) -> None:
-        from condauv.pypi.uv import Uv, find_uv
+        from condauv.pypi.pylock import build_pylock, pylock_text
 
         self.name = "uv-only"
         self.engine = (
@@ -265,8 +344,6 @@ class UvOnly(Strategy):
             raise CondauvError(
                 "no interpreter of the lock's Python version to make a venv of", hint="run with -v"
             )
-        uv = Uv(index_args=manifest.pypi_options.uv_args())  # credentials move into the environment
-        self.index_args, self.index_env = uv.index_args, uv.index_env
         folder = ctx.scratch / "uv-only"
         folder.mkdir(parents=True, exist_ok=True)
         requirements, wanted = self._requirements(manifest)
@@ -274,40 +351,23 @@ class UvOnly(Strategy):
         constraints = [
             f"{p.name}=={p.version}" for p in ctx.lock.pypi_for(ctx.platform) if p.name not in pinned
         ]
-        (folder / "requirements.in").write_text("".join(f"{r}\n" for r in requirements), encoding="utf-8")
-        (folder / "constraints.txt").write_text("".join(f"{c}\n" for c in constraints), encoding="utf-8")
+        _fs.atomic_write_text(folder / "requirements.in", "".join(f"{r}\n" for r in requirements))
+        _fs.atomic_write_text(folder / "constraints.txt", "".join(f"{c}\n" for c in constraints))
         self.pylock = folder / "pylock.toml"
-        command: list[str | Path] = [
-            find_uv(),
-            "pip",
-            "compile",
-            "--no-config",
-            "--color",
-            "never",
-            "--quiet",
-            folder / "requirements.in",
-            "--constraints",
-            folder / "constraints.txt",
-            "--format",
-            "pylock.toml",
-            "--generate-hashes",
-            "--python",
-            ctx.base_python,
-            "--output-file",
-            self.pylock,
-            *self.index_args,
-        ]
         if not requirements:
-            self.pylock.write_text(
-                'lock-version = "1.0"\ncreated-by = "condauv"\npackages = []\n', encoding="utf-8"
-            )
+            _fs.atomic_write_text(self.pylock, pylock_text(build_pylock([])))
             self.lock_s = 0.0
         else:
-            self.lock_s = timed(
-                command,
-                what="uv pip compile (uv-only, everything from PyPI)",
-                env={**_UV_ENV, **self.index_env, "UV_CACHE_DIR": str(caches.uv)},
+            uv = self._uv(caches)
+            start = time.perf_counter()
+            uv.compile(
+                folder / "requirements.in",
+                self.pylock,
+                python=ctx.base_python,
+                constraints=folder / "constraints.txt",
+                check=True,
             )
+            self.lock_s = time.perf_counter() - start
         with self.pylock.open("rb") as handle:
             data = tomllib.load(handle)
         self.packages = {str(p["name"]): str(p["version"]) for p in data.get("packages", [])}
@@ -324,7 +384,7 @@ class UvOnly(Strategy):
                     Unavailable(entry.name, "a virtual environment's interpreter is not from PyPI")
                 )
                 continue
-            conda, pypi = locked_side(entry, self.ctx.lock, self.ctx.platform)
+            conda, pypi = locked_side(entry, self.ctx.lock, self.ctx.platform, manifest.names)
             if pypi is not None:
                 wanted = {pypi.name: pypi.version}
             elif conda is not None:
@@ -345,38 +405,11 @@ class UvOnly(Strategy):
         return lines, list(dict.fromkeys(names))
 
     def install(self, prefix: Path, caches: Caches) -> None:
-        from condauv.pypi.uv import find_uv
-
         if self.pylock is None or self.ctx.base_python is None:
             raise CondauvError("uv-only was not prepared", hint="report it")
-        env = {**_UV_ENV, **self.index_env, "UV_CACHE_DIR": str(caches.uv)}
-        base = [find_uv(), "--no-config", "--color", "never", "--quiet"]
-        _process.run(
-            [*base[:1], "venv", *base[1:], "--python", self.ctx.base_python, prefix],
-            what="uv venv (uv-only)",
-            env=env,
-            own_group=True,
-        )
-        _process.run(
-            [
-                *base[:1],
-                "pip",
-                "install",
-                *base[1:],
-                "--python",
-                self.python(prefix),
-                "--no-deps",
-                "--require-hashes",
-                *(() if self.index_env else ("--no-index",)),
-                "--preview-features",
-                "pylock",
-                "-r",
-                self.pylock,
-            ],
-            what="uv pip install (uv-only)",
-            env=env,
-            own_group=True,
-        )
+        uv = self._uv(caches)
+        uv.venv(prefix, self.ctx.base_python)
+        uv.install(self.python(prefix), self.pylock, reinstall=False)  # a fresh venv: nothing to replace
 
 
 def _requirement(line: str) -> str:

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from condauv._process import strip_credentials
 from condauv.conda.records import spec_name
 from condauv.export._shared import Exported, YamlValue, conda_channels, dump_yaml, single_line
-from condauv.export.explicit import dependency_order
+from condauv.export.explicit import TOKENS_LEFT_OUT, dependency_order
 
 if TYPE_CHECKING:
     from condauv.lock.model import CondaPackage, Lock, PypiPackage
@@ -49,7 +50,7 @@ def _conda_entry(package: CondaPackage) -> dict[str, YamlValue]:
         "manager": "conda",
         "platform": package.platform,
         "dependencies": _dependencies(package),
-        "url": single_line(package.url, f"the URL of {package.name}"),
+        "url": single_line(strip_credentials(package.url), f"the URL of {package.name}"),
         "hash": hashes,
         "build": package.build,
         "category": "main",
@@ -88,7 +89,8 @@ def conda_lock_yml(lock: Lock, manifest: Manifest, platforms: Sequence[str]) -> 
         },
         "package": packages,
     }
-    notes = []
+    tokens = sum(strip_credentials(p.url) != p.url for x in platforms for p in lock.conda_for(x))
+    notes = [TOKENS_LEFT_OUT.format(count=tokens)] if tokens else []
     if any(lock.pypi_for(p) for p in platforms):
         notes.append(
             "condauv.lock holds no PyPI dependency lists: the pip entries list none "

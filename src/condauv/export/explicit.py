@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from condauv._process import strip_credentials
 from condauv.conda.records import spec_name
 from condauv.errors import LockfileError
 from condauv.export._shared import Exported, single_line
@@ -22,6 +23,11 @@ if TYPE_CHECKING:
 __all__ = ["FILE_NAME", "dependency_order", "explicit_txt"]
 
 FILE_NAME = "explicit.txt"
+#: conda leaves channel tokens out of what it exports too; it adds them back from its token store
+TOKENS_LEFT_OUT = (
+    "the channel token of {count} URL(s) is left out (a credential); conda adds it back from its "
+    "token store (`anaconda login`, `conda token set`)"
+)
 
 
 def dependency_order(packages: Sequence[CondaPackage]) -> list[CondaPackage]:
@@ -57,8 +63,10 @@ def explicit_txt(lock: Lock, platform: str) -> tuple[str, tuple[str, ...]]:
         "# created-by: condauv export (from condauv.lock)",
         "@EXPLICIT",
     ]
+    tokens = 0
     for package in dependency_order(lock.conda_for(platform)):
-        url = single_line(package.url, f"the URL of {package.name}")
+        url = single_line(strip_credentials(package.url), f"the URL of {package.name}")
+        tokens += url != package.url
         if "#" in url or " " in url:
             raise LockfileError(
                 f"the URL of {package.name} holds '#' or a space: {url:.120}",
@@ -66,7 +74,7 @@ def explicit_txt(lock: Lock, platform: str) -> tuple[str, tuple[str, ...]]:
             )
         lines.append(f"{url}#sha256:{package.sha256}")
     pypi = sorted(lock.pypi_for(platform), key=lambda p: p.name)
-    notes = []
+    notes = [TOKENS_LEFT_OUT.format(count=tokens)] if tokens else []
     if pypi:
         left_out = ", ".join(f"{p.name}=={p.version}" for p in pypi)
         notes.append(

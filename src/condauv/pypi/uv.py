@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -96,9 +96,20 @@ class Uv:
     whose URLs are the lock's, without credentials: uv then applies them by realm.
     """
 
-    def __init__(self, *, offline: bool = False, index_args: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        offline: bool = False,
+        index_args: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+        own_group: bool = False,
+    ) -> None:
+        """``env`` is added to uv's environment (a cache folder, ``TMPDIR``); ``own_group`` runs
+        uv in a process group of its own (see :func:`condauv._process.run`)."""
         self.offline = offline
         self.index_args, self.index_env = split_index_args(index_args)
+        self.env = dict(env or {})
+        self.own_group = own_group
 
     def _base(self, subcommand: str) -> list[str]:
         args = [find_uv(), "pip", subcommand, "--no-config", "--color", "never"]
@@ -111,37 +122,70 @@ class Uv:
         requirements: Path,
         output: Path,
         *,
-        python_version: str,
-        python_platform: str,
+        python_version: str | None = None,
+        python_platform: str | None = None,
+        python: Path | None = None,
+        constraints: Path | None = None,
         annotated: bool = False,
+        check: bool = False,
     ) -> _process.Completed:
         """Resolve ``requirements`` for a target (no interpreter needed) into a pylock.toml,
-        or, ``annotated``, into a requirements.txt whose lines say who needs each package."""
+        or, ``annotated``, into a requirements.txt whose lines say who needs each package.
+        ``python``: for that interpreter instead of a version and platform."""
         formats = (
             ["--annotation-style", "line", "--no-header"]
             if annotated
             else ["--format", "pylock.toml", "--generate-hashes"]
         )
+        target = ["--python", str(python)] if python is not None else []
+        if python_version is not None:
+            target += ["--python-version", python_version]
+        if python_platform is not None:
+            target += ["--python-platform", python_platform]
         command = [
             *self._base("compile"),
             str(requirements),
+            *(["--constraints", str(constraints)] if constraints is not None else []),
             *formats,
-            "--python-version",
-            python_version,
-            "--python-platform",
-            python_platform,
+            *target,
             "--output-file",
             str(output),
             "--quiet",
             *self.index_args,
         ]
         return _process.run(
-            command, what="uv resolves the PyPI side", env={**_ENV, **self.index_env}, check=False
+            command,
+            what="uv resolves the PyPI side",
+            env={**_ENV, **self.index_env, **self.env},
+            check=check,
+            own_group=self.own_group,
         )
 
-    def install(self, python: Path, requirements: Path, artifacts: Sequence[Artifact] = ()) -> None:
+    def venv(self, prefix: Path, python: Path) -> None:
+        """A virtual environment at ``prefix`` of the interpreter ``python`` (never a download)."""
+        command = [find_uv(), "venv", "--no-config", "--color", "never", "--python", str(python)]
+        command += [*(("--offline",) if self.offline else ()), str(prefix)]
+        _process.run(
+            command,
+            what="uv makes a virtual environment",
+            env={**_ENV, **self.env},
+            own_group=self.own_group,
+        )
+
+    def install(
+        self,
+        python: Path,
+        requirements: Path,
+        artifacts: Sequence[Artifact] = (),
+        *,
+        reinstall: bool = True,
+        compile_bytecode: bool = False,
+        file_indexes: bool = False,
+    ) -> None:
         """Install exactly the hashed artifacts of ``requirements`` (a pylock.toml that
-        :func:`write_pylock` wrote from ``artifacts``): no resolving, no dependencies added."""
+        :func:`write_pylock` wrote from ``artifacts``): no resolving, no dependencies added.
+        ``file_indexes``: ``requirements`` is a hashed requirements.txt that names its own
+        indexes and find-links, which uv then asks (no ``--no-index``)."""
         command = [
             *self._base("install"),
             "--python",
@@ -150,8 +194,9 @@ class Uv:
             "--require-hashes",
             # every line is a hashed direct URL: no index is asked; with credentials to give,
             # the indexes are named (in the environment) so that uv applies them to the URLs
-            *(() if self.index_env else ("--no-index",)),
-            "--reinstall",
+            *(() if self.index_env or file_indexes else ("--no-index",)),
+            *(("--reinstall",) if reinstall else ()),
+            *(("--compile-bytecode",) if compile_bytecode else ()),
             "--preview-features",
             "pylock",
             "-r",
@@ -161,8 +206,9 @@ class Uv:
             _process.run(
                 command,
                 what="uv installs the PyPI packages",
-                env={**_ENV, **self.index_env},
+                env={**_ENV, **self.index_env, **self.env},
                 hint="the lock's artifacts must be reachable (or cached, with --offline)",
+                own_group=self.own_group,
             )
         except ProcessError as exc:
             mismatch = _hash_mismatch(exc.stderr, artifacts)
@@ -181,7 +227,9 @@ class Uv:
                 hint="a dist-info folder in the prefix has a name no installer writes: remove it by hand",
             )
         command = [*self._base("uninstall"), "--python", str(python), *names]
-        _process.run(command, what="uv removes PyPI packages", env=_ENV)
+        _process.run(
+            command, what="uv removes PyPI packages", env={**_ENV, **self.env}, own_group=self.own_group
+        )
 
 
 _MISMATCH = re.compile(r"Hash mismatch for `([^`]+)`\s*Expected:\s*(.*?)\s*Computed:\s*(\S+)", re.S)

@@ -12,6 +12,7 @@ from condauv.cli.output import Output
 
 if TYPE_CHECKING:
     from condauv.bench.model import BenchReport, OnStep
+    from condauv.project import Project
 
 HELP = (
     "measure conda-only, uv-only and hybrid installs of the project's packages (time, disk, memory, "
@@ -73,6 +74,20 @@ def _check_output(folder: Path) -> None:
             return
 
 
+def _refuse_own_folders(project: Project, folder: Path) -> None:
+    """No report inside the environment (a stray JSON file in conda-meta reads as a package
+    record) or condauv's state folder: a later sync may replace or remove either."""
+    from condauv.errors import UserError
+
+    target = folder.resolve()
+    for own, what in ((project.prefix, "the environment"), (project.state_dir, "condauv's state folder")):
+        if target.is_relative_to(own.resolve()):
+            raise UserError(
+                f"--output {folder} is inside {what} ({own})",
+                hint="write the report elsewhere, e.g. --output bench-report beside condauv.toml",
+            )
+
+
 def handle(args: argparse.Namespace, out: Output) -> int:
     from condauv.bench.run import BenchOptions, deferred_signals, parse_strategies, run_bench
     from condauv.cli.commands._shared import load_project
@@ -82,6 +97,8 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     if output is not None:
         _check_output(output)
     project = load_project(args)  # a bad manifest: refused before anything is built
+    if output is not None:
+        _refuse_own_folders(project, output)
     options = BenchOptions(
         runs=args.runs,
         caches=args.caches or ("cold", "warm"),

@@ -12,6 +12,7 @@ Each function returns the PNG's bytes, or ``None`` when the report holds nothing
 from __future__ import annotations
 
 import io
+import logging
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -31,6 +32,8 @@ _COLOURS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52")
 
 def _figure(height: float = _SIZE[1]) -> Figure:
     os.environ.setdefault("MPLCONFIGDIR", str(_matplotlib_cache()))
+    # -vv sets condauv's root logger to DEBUG: matplotlib's font_manager would log hundreds of lines
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
