@@ -74,6 +74,17 @@ class Project:
     def with_manifest(self, manifest: Manifest) -> Project:
         return Project(manifest, self.prefix)
 
+    def owned_folder(self, path: Path) -> str | None:
+        """Which folder of condauv's ``path`` lies in ("the environment", "condauv's state
+        folder"), or ``None``: exports and reports are never written there (a later sync may
+        replace them, and a stray JSON file in conda-meta reads as a package record). ``path``
+        itself is not resolved: a link there is replaced, never followed."""
+        target = path.parent.resolve() / path.name
+        for folder, what in ((self.prefix, "the environment"), (self.state_dir, "condauv's state folder")):
+            if target.is_relative_to(folder.resolve()):
+                return what
+        return None
+
     @contextlib.contextmanager
     def locked(self) -> Iterator[Project]:
         """Hold the project lock; yields the project as the manifest on disk now says.

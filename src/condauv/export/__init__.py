@@ -150,17 +150,13 @@ def project_export(
 
 def _refuse_own_files(project: Project, paths: Sequence[Path]) -> None:
     """An export never replaces condauv.toml or condauv.lock, nor writes into ``.condauv`` or the
-    environment (a stray JSON file in conda-meta is read as a package record)."""
+    environment (:meth:`~condauv.project.Project.owned_folder`)."""
     own = {project.manifest.path.resolve(): "the manifest", project.lock_path.resolve(): "the lock"}
-    folders = {
-        project.prefix.resolve(): "the environment",
-        project.state_dir.resolve(): "condauv's state folder",
-    }
     for path in paths:
         target = path.parent.resolve() / path.name  # what the write replaces: a link, never its target
-        inside = next((f"write into {w}" for f, w in folders.items() if target.is_relative_to(f)), None)
-        what = f"overwrite {own[target]}" if target in own else inside
-        if what is not None:
+        folder = project.owned_folder(path)
+        what = f"overwrite {own[target]}" if target in own else folder and f"write into {folder}"
+        if what:
             raise UserError(
                 f"-o {path} would {what} ({target})",
                 hint="write the export elsewhere, e.g. -o environment.yml beside condauv.toml",

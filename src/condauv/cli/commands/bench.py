@@ -75,17 +75,16 @@ def _check_output(folder: Path) -> None:
 
 
 def _refuse_own_folders(project: Project, folder: Path) -> None:
-    """No report inside the environment (a stray JSON file in conda-meta reads as a package
-    record) or condauv's state folder: a later sync may replace or remove either."""
+    """No report inside the environment or condauv's state folder (a later sync may replace or
+    remove either): :meth:`~condauv.project.Project.owned_folder`."""
     from condauv.errors import UserError
 
-    target = folder.resolve()
-    for own, what in ((project.prefix, "the environment"), (project.state_dir, "condauv's state folder")):
-        if target.is_relative_to(own.resolve()):
-            raise UserError(
-                f"--output {folder} is inside {what} ({own})",
-                hint="write the report elsewhere, e.g. --output bench-report beside condauv.toml",
-            )
+    what = project.owned_folder(folder)
+    if what is not None:
+        raise UserError(
+            f"--output {folder} is inside {what}",
+            hint="write the report elsewhere, e.g. --output bench-report beside condauv.toml",
+        )
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
