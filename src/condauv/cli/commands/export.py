@@ -39,13 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
 def handle(args: argparse.Namespace, out: Output) -> int:
     from condauv import export
     from condauv.cli.commands._shared import load_project
-    from condauv.errors import UserError
-    from condauv.validation import check_text
 
-    output = None
-    if args.output is not None:
-        check_text(str(args.output), what="-o", error=UserError, hint="give the file to write")
-        output = args.output.expanduser().absolute()
+    # (cli/app.py has refused control characters in every path argument, -o included)
+    output = None if args.output is None else args.output.expanduser().absolute()
     result = export.project_export(
         load_project(args),
         args.format,
