@@ -40,6 +40,7 @@ from condauv.platforms import current_subdir, python_site_packages, target_glibc
 
 __all__ = [
     "activation_script",
+    "fetch_archives",
     "index_channel",
     "install",
     "names_in_channels",
@@ -359,41 +360,81 @@ def verified_cache(
         raise errors[0]
 
 
+def fetch_archives(packages: Sequence[CondaPackage], folder: Path) -> list[Path]:
+    """Each package's archive as ``folder/<subdir>/<file>`` (a channel's layout), fetched as
+    :func:`verified_cache` fetches (``file://`` copied while hashed, HTTP through rattler) and
+    its sha256 held to the lock's; an archive of another sha256 is an :class:`ArchiveError`."""
+    client = rattler.Client.default_client()
+    targets = [folder / p.subdir / unquote(p.file_name) for p in packages]
+    for target in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
+
+    async def one(package: CondaPackage, target: Path, gate: asyncio.Semaphore) -> None:
+        async with gate:
+            actual = await _fetch_archive(package, target, client)
+            if actual != package.sha256:
+                target.unlink(missing_ok=True)
+                raise _mismatch(package, actual)
+
+    async def go() -> list[BaseException | None]:
+        gate = asyncio.Semaphore(8)
+        return await asyncio.gather(
+            *(one(p, t, gate) for p, t in zip(packages, targets, strict=True)), return_exceptions=True
+        )
+
+    errors = [e for e in _run(go()) if e is not None]
+    if errors:
+        raise errors[0]
+    return targets
+
+
+async def _fetch_archive(package: CondaPackage, archive: Path, client: rattler.Client) -> str:
+    """Fetch ``package``'s archive to the new file ``archive``; the sha256 of what was fetched."""
+    from rattler.package_streaming import download_to_path
+
+    local = verify.archive_path(package.url)
+    try:
+        if local is not None:
+            actual = await asyncio.to_thread(verify.copy_hashing, local, archive, limit=package.size)
+        else:
+            await download_to_path(client, package.url, archive)
+            actual = await asyncio.to_thread(verify.file_sha256, archive)
+    except verify.TooLarge as exc:
+        raise ArchiveError(
+            f"conda package {verify.label(package)} at {package.url} does not match condauv.lock: {exc}",
+            hint="the archive changed after locking: restore it in the channel",
+        ) from None
+    except Exception as exc:  # OSError, rattler's transport errors
+        raise CondauvError(
+            f"cannot fetch conda package {verify.label(package)} from {package.url}: {exc}",
+            hint="check the channel and your network; `condauv sync` can be run again",
+        ) from exc
+    return actual
+
+
+def _mismatch(package: CondaPackage, actual: str) -> ArchiveError:
+    return ArchiveError(
+        f"conda package {verify.label(package)} at {package.url} does not match condauv.lock: "
+        f"its sha256 is {actual}, the lock says {package.sha256}",
+        hint="the archive changed after locking: restore it, or, if the new one is trusted, "
+        "index the channel again and run `condauv lock`",
+    )
+
+
 async def _fetch_verified(
     cache: Path, package: CondaPackage, client: rattler.Client, site_packages: str | None, *, replace: bool
 ) -> None:
-    from rattler.package_streaming import download_to_path, extract
+    from rattler.package_streaming import extract
 
     entry = verify.cache_entry(cache, package)
     # in the package cache (one rename moves the entry in), in a folder of this process: a
     # killed sync's is removed by the next command
     with _fs.scratch_dir("fetch-", package_cache=True) as temp:
         archive = Path(temp) / package.file_name
-        local = verify.archive_path(package.url)
-        try:
-            if local is not None:
-                actual = await asyncio.to_thread(verify.copy_hashing, local, archive, limit=package.size)
-            else:
-                await download_to_path(client, package.url, archive)
-                actual = await asyncio.to_thread(verify.file_sha256, archive)
-        except verify.TooLarge as exc:
-            raise ArchiveError(
-                f"conda package {verify.label(package)} at {package.url} does not match condauv.lock: {exc}",
-                hint="the archive changed after locking: restore it in the channel",
-            ) from None
-        except Exception as exc:  # OSError, rattler's transport errors
-            raise CondauvError(
-                f"cannot fetch conda package {verify.label(package)} from {package.url}: {exc}",
-                hint="check the channel and your network; `condauv sync` can be run again",
-            ) from exc
+        actual = await _fetch_archive(package, archive, client)
         if actual != package.sha256:
             verify.remove_entry(cache, entry)
-            raise ArchiveError(
-                f"conda package {verify.label(package)} at {package.url} does not match condauv.lock: "
-                f"its sha256 is {actual}, the lock says {package.sha256}",
-                hint="the archive changed after locking: restore it, or, if the new one is trusted, "
-                "index the channel again and run `condauv lock`",
-            )
+            raise _mismatch(package, actual)
         extracted = Path(temp) / "entry"
         try:
             await asyncio.to_thread(extract, archive, extracted)

@@ -108,6 +108,27 @@ class ManifestDocument:
             value = inline
         self._table(entry.table).add(entry.name, value)
 
+    def set_sources(self, channels: Sequence[str], pypi_options: Mapping[str, object]) -> None:
+        """Replace ``[environment] channels`` and the whole ``[pypi-options]`` table; the
+        rest (name, python, platforms, the dependency tables, comments) is kept."""
+        env = self._doc.get("environment")
+        if not isinstance(env, TomlTable):
+            env = tomlkit.table()
+            self._doc.add("environment", env)
+        env["channels"] = list(channels)
+        options = tomlkit.table()
+        for key, value in pypi_options.items():
+            options.add(key, value)
+        if "pypi-options" in self._doc:
+            del self._doc["pypi-options"]
+        self._doc.add("pypi-options", options)
+
+    def unset_prefix(self) -> None:
+        """Drop ``[environment] prefix``: the environment goes to the default, beside the manifest."""
+        env = self._doc.get("environment")
+        if isinstance(env, TomlTable) and "prefix" in env:
+            del env["prefix"]
+
     def remove(self, name: str) -> Table:
         """Remove ``name`` from whichever table holds it; returns that table."""
         from packaging.utils import canonicalize_name

@@ -30,6 +30,7 @@ __all__ = [
     "DEFAULT_INDEX_URL",
     "best_wheel",
     "cached_wheel",
+    "download_verified",
     "fetch_wheel",
     "python_admits",
     "target_tags",
@@ -113,7 +114,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _download(url: str, dest: Path, sha256: str) -> None:
+def download_verified(url: str, dest: Path, sha256: str) -> None:
     """Download ``url`` to ``dest`` through a temporary file, refusing content of another hash."""
     from condauv.pypi.http import HttpError, stream
 
@@ -177,7 +178,7 @@ def fetch_wheel(
     url = best.file.url
     if urlparse(url).scheme not in ("https", "http", "file"):
         raise CondauvError(f"unsupported download URL {url}", hint="use an http(s) index")
-    _download(url, dest, sha256)
+    download_verified(url, dest, sha256)
     return dest
 
 

@@ -18,9 +18,11 @@ from condauv.cli.commands import (
     init,
     list_,
     lock,
+    pack,
     remove,
     run,
     sync,
+    unbundle,
 )
 
 __all__ = ["COMMANDS"]
@@ -41,5 +43,7 @@ COMMANDS: dict[str, ModuleType] = {
     "channel": channel,
     "adopt": adopt,
     "export": export,
+    "pack": pack,
+    "unbundle": unbundle,
     "bench": bench,
 }
