@@ -7,18 +7,26 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import sys
+from collections.abc import Mapping
 
 from condauv.errors import UserError
 
 __all__ = [
     "DEFAULT_GLIBC",
     "KNOWN_SUBDIRS",
+    "MIN_GLIBC",
+    "SYSTEM_REQUIREMENTS",
+    "applicable_requirements",
     "current_subdir",
+    "is_requirement_version",
     "marker_environment",
     "python_site_packages",
+    "requirement_problem",
     "subdir_for_wheel_tag",
     "uv_python_platform",
+    "version_tuple",
     "wheel_platform_tags",
 ]
 
@@ -44,6 +52,51 @@ _ARCH = {
 }
 
 _MACOS_MIN = {"osx-64": (10, 13), "osx-arm64": (11, 0)}
+
+#: ``[system-requirements]`` keys (pixi's names) -> the virtual package each one sets.
+SYSTEM_REQUIREMENTS = {"cuda": "__cuda", "glibc": "__glibc", "linux": "__linux", "macos": "__osx"}
+#: the platform families each key applies to (``cuda``: not on macOS, which has no CUDA).
+_APPLIES = {"cuda": ("linux", "win"), "glibc": ("linux",), "linux": ("linux",), "macos": ("osx",)}
+_REQUIREMENT_VERSION = re.compile(r"^[0-9]{1,4}(?:\.[0-9]{1,4}){0,3}$")
+#: uv 0.13.9's ``--python-platform`` manylinux values (``x86_64-manylinux_2_<minor>``).
+_UV_MANYLINUX = (17, 28, *range(31, 41))
+#: the oldest glibc a lock can target: manylinux2014, the oldest wheel platform uv resolves for.
+MIN_GLIBC = (2, 17)
+
+
+def is_requirement_version(value: object) -> bool:
+    """A ``[system-requirements]`` version: ``12.4``, ``2.28``, ``5.10``, ``13`` (digits and dots)."""
+    return isinstance(value, str) and bool(_REQUIREMENT_VERSION.match(value))
+
+
+def version_tuple(value: str) -> tuple[int, ...]:
+    """``"12.4"`` -> ``(12, 4)``; trailing text after the digits is ignored (``"5.15.0-91"``)."""
+    parts: list[int] = []
+    for part in value.split("."):
+        digits = re.match(r"[0-9]+", part)
+        if digits is None:
+            break
+        parts.append(int(digits.group()))
+        if digits.group() != part:
+            break
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
+
+
+def requirement_problem(key: str, value: str) -> str | None:
+    """Why ``key = value`` cannot be a system requirement (``None``: it can)."""
+    if not is_requirement_version(value):
+        return "is not a version"
+    if key == "glibc" and version_tuple(value) < MIN_GLIBC:
+        return "is older than glibc 2.17, the oldest a lock can target (manylinux2014)"
+    return None
+
+
+def applicable_requirements(requirements: Mapping[str, str], subdir: str) -> dict[str, str]:
+    """The system requirements that apply to ``subdir`` (``cuda`` does not on osx)."""
+    family = subdir.split("-", 1)[0]
+    return {key: value for key, value in requirements.items() if family in _APPLIES.get(key, ())}
 
 
 def current_subdir() -> str:
@@ -94,33 +147,38 @@ def check_subdir(subdir: str) -> str:
     return subdir
 
 
-def target_glibc() -> tuple[int, int]:
-    """The glibc a linux lock promises to run on (``CONDA_OVERRIDE_GLIBC`` wins)."""
-    override = os.environ.get("CONDA_OVERRIDE_GLIBC", "")
+def target_glibc(glibc: str | None = None) -> tuple[int, int]:
+    """The glibc a linux lock promises to run on: ``glibc`` (``[system-requirements]``) when
+    given, else ``CONDA_OVERRIDE_GLIBC``, else :data:`DEFAULT_GLIBC`."""
+    override = glibc or os.environ.get("CONDA_OVERRIDE_GLIBC", "")
     parts = override.split(".")
     if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
         return int(parts[0]), int(parts[1])
     return DEFAULT_GLIBC
 
 
-def uv_python_platform(subdir: str) -> str:
-    """uv's ``--python-platform`` for a conda subdir (``linux-64`` -> ``x86_64-manylinux_2_28``)."""
+def uv_python_platform(subdir: str, *, glibc: str | None = None) -> str:
+    """uv's ``--python-platform`` for a conda subdir (``linux-64`` -> ``x86_64-manylinux_2_28``);
+    on linux the newest manylinux uv knows that the target's glibc runs (2.30 -> 2_28)."""
     check_subdir(subdir)
     arch = _ARCH[subdir]
     if subdir.startswith("linux"):
-        major, minor = target_glibc()
+        major, minor = target_glibc(glibc)
+        if major == 2 and arch in ("x86_64", "aarch64"):
+            minor = max([m for m in _UV_MANYLINUX if m <= minor] or [_UV_MANYLINUX[0]])
         return f"{arch}-manylinux_{major}_{minor}"
     if subdir.startswith("osx"):
         return f"{arch}-apple-darwin"
     return f"{arch}-pc-windows-msvc"
 
 
-def wheel_platform_tags(subdir: str) -> list[str]:
-    """Wheel platform tags a machine of ``subdir`` accepts, most specific first."""
+def wheel_platform_tags(subdir: str, *, glibc: str | None = None) -> list[str]:
+    """Wheel platform tags a machine of ``subdir`` accepts, most specific first (on linux, for
+    ``glibc`` when given: ``[system-requirements]``)."""
     check_subdir(subdir)
     arch = _ARCH[subdir]
     if subdir.startswith("linux"):
-        major, minor = target_glibc()
+        major, minor = target_glibc(glibc)
         tags = [f"manylinux_{major}_{m}_{arch}" for m in range(minor, 4, -1)]
         legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
         tags += [f"{name}_{arch}" for m, name in legacy.items() if m <= minor]

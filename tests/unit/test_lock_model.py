@@ -108,3 +108,33 @@ def test_conda_reasons_breadth_first_from_the_requested() -> None:
     }
     assert pypi_dependency_reason(["a", "b"]) == "required by a, b (PyPI); conda does not provide it"
     assert pypi_dependency_reason([]) == "required by the PyPI packages (PyPI); conda does not provide it"
+
+
+def test_system_requirements_round_trip() -> None:
+    from dataclasses import replace
+
+    lock = replace(_lock(), system_requirements=(("cuda", "12.4"), ("glibc", "2.28")))
+    text = lock.to_toml()
+    assert 'system-requirements = {cuda = "12.4", glibc = "2.28"}' in text
+    again = parse_lock(text)
+    assert again.system_requirements == (("cuda", "12.4"), ("glibc", "2.28"))
+    assert again.to_toml() == text
+    assert "system-requirements" not in _lock().to_toml()  # old locks are written as before
+    assert parse_lock(_lock().to_toml()).system_requirements == ()
+
+
+@pytest.mark.parametrize(
+    ("table", "fragment"),
+    [
+        ('{gpu = "12.4"}', "environment.system-requirements: unknown key 'gpu'"),
+        ('{cuda = "12.4; rm"}', "environment.system-requirements.cuda is not a version"),
+        ("{cuda = 12}", "environment.system-requirements.cuda is not a version"),
+        ('"cuda"', "environment.system-requirements must be a table"),
+    ],
+)
+def test_bad_system_requirements_in_a_lock(table: str, fragment: str) -> None:
+    text = _lock().to_toml().replace("[environment]\n", f"[environment]\nsystem-requirements = {table}\n", 1)
+    with pytest.raises(LockfileError) as info:
+        parse_lock(text)
+    assert fragment in str(info.value)
+    assert info.value.hint

@@ -200,3 +200,56 @@ def test_a_find_links_folder_with_a_hash_reaches_uv_as_its_file_url(tmp_path: Pa
         "--find-links",
         str(tmp_path / "plain"),
     ]
+
+
+def test_system_requirements_table(tmp_path: Path) -> None:
+    text = '[system-requirements]\ncuda = "12.4"\nglibc = "2.28"\nlinux = "5.10"\nmacos = "13.0"\n'
+    m = parse_manifest(text, tmp_path / "condauv.toml")
+    assert m.system_requirements == {"cuda": "12.4", "glibc": "2.28", "linux": "5.10", "macos": "13.0"}
+    assert parse_manifest("", tmp_path / "condauv.toml").system_requirements == {}
+
+
+def test_system_requirements_are_part_of_the_content_hash(tmp_path: Path) -> None:
+    plain = parse_manifest("", tmp_path / "condauv.toml")
+    cuda = parse_manifest('[system-requirements]\ncuda = "12.4"\n', tmp_path / "condauv.toml")
+    other = parse_manifest('[system-requirements]\ncuda = "12.6"\n', tmp_path / "condauv.toml")
+    empty = parse_manifest("[system-requirements]\n", tmp_path / "condauv.toml")
+    assert len({plain.content_hash(), cuda.content_hash(), other.content_hash()}) == 3
+    assert empty.content_hash() == plain.content_hash()  # old locks stay fresh
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('[system-requirements]\ngpu = "12.4"\n', "unknown key [system-requirements] 'gpu'"),
+        ('[system-requirements]\ncuda = "twelve"\n', "system-requirements.cuda = 'twelve' is not a version"),
+        ("[system-requirements]\ncuda = 12.4\n", "system-requirements.cuda must be a version string"),
+        ('[system-requirements]\nglibc = "2.12"\n', "system-requirements.glibc = '2.12'"),
+        ('[system-requirements]\nmacos = "13.0\\n--x"\n', "system-requirements.macos"),
+    ],
+)
+def test_bad_system_requirements(tmp_path: Path, text: str, fragment: str) -> None:
+    with pytest.raises(ManifestError) as info:
+        parse_manifest(text, tmp_path / "condauv.toml")
+    assert fragment in str(info.value)
+    assert info.value.hint
+
+
+def test_torch_backend_reaches_uv_and_the_content_hash(tmp_path: Path) -> None:
+    plain = parse_manifest("", tmp_path / "condauv.toml")
+    m = parse_manifest('[pypi-options]\ntorch-backend = "cu126"\n', tmp_path / "condauv.toml")
+    assert m.pypi_options.torch_backend == "cu126"
+    assert m.pypi_options.uv_args()[-2:] == ["--torch-backend", "cu126"]
+    assert "--torch-backend" not in plain.pypi_options.uv_args()
+    assert m.content_hash() != plain.content_hash()
+    for value in ("auto", "cpu", "cu118", "rocm6.2.4", "xpu"):
+        text = f'[pypi-options]\ntorch-backend = "{value}"\n'
+        assert parse_manifest(text, tmp_path / "condauv.toml").pypi_options.torch_backend == value
+
+
+@pytest.mark.parametrize("value", ['"cuda12"', '"--index-url=x"', '"cu126 "', "126"])
+def test_bad_torch_backends(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ManifestError) as info:
+        parse_manifest(f"[pypi-options]\ntorch-backend = {value}\n", tmp_path / "condauv.toml")
+    assert "pypi-options.torch-backend" in str(info.value)
+    assert info.value.hint

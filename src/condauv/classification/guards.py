@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Collection
+import re
+from collections.abc import Collection, Mapping
 
 from condauv.errors import ConflictError
 
-__all__ = ["check_cuda_family"]
+__all__ = ["check_cuda_family", "check_cuda_line"]
 
 _CONDA_CUDA = ("cudatoolkit", "cuda-toolkit", "cudnn", "nccl", "cuda-cudart", "cuda-runtime", "libcublas")
 _PYPI_CUDA = ("nvidia-*-cu1*", "nvidia-*-cu2*", "nvidia-cudnn*", "nvidia-nccl*")
@@ -28,3 +29,39 @@ def check_cuda_family(conda: Collection[str], pypi: Collection[str], subdir: str
                 "cudatoolkit/cudnn from the manifest"
             ),
         )
+
+
+_NVIDIA_LINE = re.compile(r"^nvidia-[a-z0-9-]+-cu([0-9]+)$")
+
+
+def check_cuda_line(
+    conda: Mapping[str, str], pypi: Collection[str], torch_backend: str | None, subdir: str
+) -> None:
+    """Refuse two CUDA lines in one environment: conda's ``cuda-version`` (``conda``: name ->
+    version), the PyPI torch backend (``cu126``: CUDA 12) and ``nvidia-*-cu11`` wheels must
+    name one CUDA major version; ``auto`` and ``cpu`` name none."""
+    lines: list[tuple[int, str]] = []
+    if conda.get("cuda-version"):
+        lines.append(
+            (int(conda["cuda-version"].split(".")[0]), f"conda's cuda-version {conda['cuda-version']}")
+        )
+    backend = re.fullmatch(r"cu([0-9]+)([0-9])", torch_backend or "")
+    if backend:
+        lines.append((int(backend.group(1)), f'[pypi-options] torch-backend = "{torch_backend}"'))
+    for name in sorted(pypi):
+        wheel = _NVIDIA_LINE.match(name)
+        if wheel:
+            lines.append((int(wheel.group(1)), f"the PyPI wheel {name}"))
+    majors = {major for major, _ in lines}
+    if len(majors) < 2:
+        return
+    named = "; ".join(f"{what} (CUDA {major})" for major, what in lines)
+    way_out = (
+        f'set torch-backend = "cu{conda["cuda-version"].replace(".", "")[:3]}" (a backend of that line)'
+        if conda.get("cuda-version") and backend
+        else "pin cuda-version in [conda-dependencies] to the line the PyPI side uses"
+    )
+    raise ConflictError(
+        f"two CUDA lines in one environment on {subdir}: {named}",
+        hint=f"make both sides name one CUDA line: {way_out}, or change cuda-version to match",
+    )

@@ -10,7 +10,7 @@ import asyncio
 import itertools
 import os
 import re
-from collections.abc import Collection, Coroutine, Iterable, Sequence
+from collections.abc import Collection, Coroutine, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
@@ -36,7 +36,13 @@ from condauv import _fs, paths
 from condauv.conda import verify
 from condauv.errors import ArchiveError, CondauvError, SolveError, UserError
 from condauv.lock.model import CondaPackage
-from condauv.platforms import current_subdir, python_site_packages, target_glibc
+from condauv.platforms import (
+    SYSTEM_REQUIREMENTS,
+    applicable_requirements,
+    current_subdir,
+    python_site_packages,
+    target_glibc,
+)
 
 __all__ = [
     "activation_script",
@@ -71,9 +77,30 @@ def _channels(urls: Sequence[str]) -> list[Channel]:
     return [Channel(url) for url in urls]
 
 
-def virtual_packages(subdir: str) -> list[GenericVirtualPackage]:
-    """This machine's virtual packages for its own subdir (``CONDA_OVERRIDE_*`` honoured);
-    for another subdir, the baseline a lock for it promises (glibc 2.28, macOS 11, ...)."""
+def virtual_packages(
+    subdir: str, requirements: Mapping[str, str] | None = None
+) -> list[GenericVirtualPackage]:
+    """The virtual packages a solve for ``subdir`` assumes.
+
+    ``requirements`` (the manifest's ``[system-requirements]``) set the target's ``__cuda``,
+    ``__glibc``, ``__linux`` and ``__osx`` whatever machine solves (those that apply to
+    ``subdir``). The rest: this machine's own for its subdir (``CONDA_OVERRIDE_*`` honoured);
+    for another subdir, the baseline a lock for it promises (glibc 2.28, macOS 11, ...).
+    """
+    found = _machine_or_baseline(subdir)
+    target = {
+        SYSTEM_REQUIREMENTS[k]: v for k, v in applicable_requirements(requirements or {}, subdir).items()
+    }
+    if not target:
+        return found
+    kept = [vp for vp in found if vp.name.normalized not in target]
+    return kept + [
+        GenericVirtualPackage(PackageName(name), Version(version), BuildString("0"))
+        for name, version in sorted(target.items())
+    ]
+
+
+def _machine_or_baseline(subdir: str) -> list[GenericVirtualPackage]:
     if subdir == current_subdir():
         # detect() alone ignores CONDA_OVERRIDE_* in py-rattler 0.28; from_env() reads them
         return [vp.into_generic() for vp in VirtualPackage.detect(VirtualPackageOverrides.from_env())]
@@ -132,8 +159,10 @@ def solve(
     subdir: str,
     *,
     locked: Sequence[CondaPackage] = (),
+    requirements: Mapping[str, str] | None = None,
 ) -> list[RepoDataRecord]:
-    """Solve ``specs`` for ``subdir``; ``locked`` packages are preferred to keep a lock stable."""
+    """Solve ``specs`` for ``subdir``; ``locked`` packages are preferred to keep a lock stable;
+    ``requirements`` are the target's ``[system-requirements]`` (see :func:`virtual_packages`)."""
     try:
         match_specs = [rattler.MatchSpec(spec) for spec in specs]
     except Exception as exc:
@@ -145,7 +174,7 @@ def solve(
             match_specs,
             gateway=_gateway(),
             platforms=[Subdir(subdir), Subdir("noarch")],
-            virtual_packages=virtual_packages(subdir),
+            virtual_packages=virtual_packages(subdir, requirements),
             locked_packages=[package_to_record(p) for p in locked],
         )
 
@@ -180,10 +209,16 @@ def _explain_solver_error(text: str, specs: Sequence[str], subdir: str) -> Solve
         if parent.endswith(" would require")
     ]
     summary = "; ".join(clashes) or " ".join(line for line in lines if line)
-    return SolveError(
-        f"the conda specs cannot be satisfied together for {subdir}: {summary}",
-        hint=f"relax one of the clashing specs (asked for: {', '.join(specs)})",
-    )
+    hint = f"relax one of the clashing specs (asked for: {', '.join(specs)})"
+    needed = [key for key, name in SYSTEM_REQUIREMENTS.items() if re.search(rf"{name}\b", summary)]
+    if needed:  # a virtual package: the target machine's, which [system-requirements] can set
+        key = needed[0]
+        hint = (
+            f"{SYSTEM_REQUIREMENTS[key]} is the target machine's {key}: to lock for machines that "
+            f'have it, set {key} = "<version>" in [system-requirements] (or CONDA_OVERRIDE_'
+            f"{'OSX' if key == 'macos' else key.upper()}); else {hint}"
+        )
+    return SolveError(f"the conda specs cannot be satisfied together for {subdir}: {summary}", hint=hint)
 
 
 def record_to_package(record: RepoDataRecord, platform: str, **extra: Any) -> CondaPackage:

@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from condauv import validation
 from condauv.errors import LockfileError
-from condauv.lock.validate import LOCK_NAME, REGENERATE, check_conda, check_environment, check_pypi
+from condauv.lock.validate import (
+    LOCK_NAME,
+    REGENERATE,
+    check_conda,
+    check_environment,
+    check_pypi,
+    check_system_requirements,
+)
 
 if TYPE_CHECKING:
     from condauv.manifest.model import Manifest
@@ -189,6 +196,8 @@ class Lock:
     conda: tuple[CondaPackage, ...] = ()
     pypi: tuple[PypiPackage, ...] = ()
     version: int = LOCK_VERSION
+    #: the manifest's ``[system-requirements]`` the solve targeted, sorted (key, version) pairs
+    system_requirements: tuple[tuple[str, str], ...] = ()
 
     def conda_for(self, platform: str) -> list[CondaPackage]:
         return [p for p in self.conda if p.platform == platform]
@@ -203,10 +212,15 @@ class Lock:
         """Deterministic text: sorted packages, fixed key order, one table per artifact."""
         import tomlkit
 
+        environment: dict[str, Any] = {"channels": list(self.channels), "platforms": sorted(self.platforms)}
+        if self.system_requirements:  # only when set: a lock without them reads as before
+            table = tomlkit.inline_table()
+            table.update(dict(sorted(self.system_requirements)))
+            environment["system-requirements"] = table
         body = {
             "version": self.version,
             "content-hash": self.content_hash,
-            "environment": {"channels": list(self.channels), "platforms": sorted(self.platforms)},
+            "environment": environment,
             "conda": [p.to_dict() for p in sorted(self.conda, key=lambda p: (p.platform, p.name))],
             "pypi": [p.to_dict() for p in sorted(self.pypi, key=lambda p: (p.platform, p.name))],
         }
@@ -236,6 +250,7 @@ class Lock:
             platforms=env.strs("platforms"),
             conda=tuple(CondaPackage.from_dict(p, f"conda[{i}]") for i, p in enumerate(conda)),
             pypi=tuple(PypiPackage.from_dict(p, f"pypi[{i}]") for i, p in enumerate(pypi)),
+            system_requirements=check_system_requirements(env.raw.get("system-requirements", {})),
         )
         check_environment(lock.channels, lock.platforms)
         _check_entries("conda", lock.conda, lock.platforms)

@@ -29,7 +29,7 @@ from packaging.version import InvalidVersion, Version
 
 from condauv import validation
 from condauv.errors import LockfileError
-from condauv.platforms import KNOWN_SUBDIRS
+from condauv.platforms import KNOWN_SUBDIRS, SYSTEM_REQUIREMENTS, requirement_problem
 
 if TYPE_CHECKING:
     from condauv.lock.model import CondaPackage, Lock, PypiPackage
@@ -44,6 +44,7 @@ __all__ = [
     "check_environment",
     "check_pypi",
     "check_sources",
+    "check_system_requirements",
     "conda_channel_of",
     "foreign_entries",
     "load_previous",
@@ -59,6 +60,8 @@ CONDA_SUBDIRS = (*KNOWN_SUBDIRS, "noarch")
 CONDA_EXTENSIONS = (".conda", ".tar.bz2")
 #: the index uv asks when the manifest names none, and where the files of PyPI's indexes live.
 DEFAULT_INDEX = "https://pypi.org/simple"
+#: where uv's ``--torch-backend`` finds PyTorch's wheels (``/whl/cu126``, ``/whl/cpu``, ...).
+TORCH_INDEX = "https://download.pytorch.org/whl/"
 _FILE_HOSTS = {"pypi.org": "files.pythonhosted.org", "test.pypi.org": "test-files.pythonhosted.org"}
 
 # conda's version and build grammars, as a strict charset: no ``-`` (it separates name, version
@@ -79,6 +82,20 @@ def check_environment(channels: Sequence[str], platforms: Sequence[str]) -> None
         _url(channel, f"environment.channels[{index}]")
     for index, platform in enumerate(platforms):
         _platform(platform, f"environment.platforms[{index}]")
+
+
+def check_system_requirements(raw: object) -> tuple[tuple[str, str], ...]:
+    """``[environment] system-requirements``: a table of known keys and versions, as pairs."""
+    where = "environment.system-requirements"
+    if not isinstance(raw, dict):
+        raise _error(f"{where} must be a table")
+    for key, value in raw.items():
+        if key not in SYSTEM_REQUIREMENTS:
+            raise _error(f"{where}: unknown key {key!r:.40} (known: {', '.join(SYSTEM_REQUIREMENTS)})")
+        problem = requirement_problem(key, value) if isinstance(value, str) else "is not a version"
+        if problem:
+            raise _error(f"{where}.{key} {problem}: {value!r:.40}")
+    return tuple(sorted(raw.items()))
 
 
 def check_conda(package: CondaPackage, where: str) -> None:
@@ -268,6 +285,8 @@ def pypi_sources(options: PypiOptions) -> list[str]:
                 sources.append(f"https://{_FILE_HOSTS[parts.hostname]}/")
     for link in options.find_links:
         sources.append(_find_links_source(link))
+    if options.torch_backend:  # uv's --torch-backend adds PyTorch's index: its wheels are served here
+        sources.append(TORCH_INDEX)
     return sources
 
 

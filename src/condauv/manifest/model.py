@@ -18,7 +18,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from condauv.errors import ManifestError
-from condauv.platforms import KNOWN_SUBDIRS, current_subdir
+from condauv.platforms import KNOWN_SUBDIRS, SYSTEM_REQUIREMENTS, current_subdir, requirement_problem
 from condauv.validation import check_strings, check_text, load_toml, read_text, url
 
 if TYPE_CHECKING:
@@ -46,9 +46,11 @@ TABLES: tuple[Table, ...] = ("dependencies", "conda-dependencies", "pypi-depende
 
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _CONDA_VERSION = re.compile(r"^[A-Za-z0-9_.*+!<>=,|~ -]+$")
-_TOP_KEYS = {"environment", "pypi-options", "classify", "names", *TABLES}
+_TOP_KEYS = {"environment", "pypi-options", "classify", "names", "system-requirements", *TABLES}
 _ENV_KEYS = {"name", "python", "channels", "platforms", "prefix"}
-_PYPI_OPTION_KEYS = {"index-url", "extra-index-urls", "find-links", "no-index"}
+_PYPI_OPTION_KEYS = {"index-url", "extra-index-urls", "find-links", "no-index", "torch-backend"}
+#: uv's ``--torch-backend`` values (uv 0.13.9: auto, cpu, cu80 ... cu132, rocm4.0.1 ... rocm7.2, xpu)
+_TORCH_BACKEND = re.compile(r"^(?:auto|cpu|xpu|cu[0-9]{2,3}|rocm[0-9]{1,2}(?:\.[0-9]{1,2}){1,2})$")
 _READ_HINT = "condauv.toml is UTF-8 text: save it as UTF-8, or run `condauv init` for a new one"
 _TOML_HINT = "fix the TOML at that line and column (the tables are described in the README)"
 _LINKS_HINT = 'give a folder ("wheels") or a URL ("https://host/wheels/" or "file:///path/wheels")'
@@ -86,6 +88,7 @@ class PypiOptions:
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
     no_index: bool = False
+    torch_backend: str | None = None  # uv's --torch-backend: "auto", "cpu", "cu126", ...
 
     def indexes(self) -> tuple[Index, ...]:
         """The index URLs (default first), each split into name, URL and credentials."""
@@ -112,6 +115,8 @@ class PypiOptions:
             args += ["--find-links", Path(link).as_uri() if "#" in link and "://" not in link else link]
         if self.no_index:
             args.append("--no-index")
+        if self.torch_backend:  # checked against uv's grammar on load: never an option of its own
+            args += ["--torch-backend", self.torch_backend]
         return args
 
 
@@ -136,6 +141,8 @@ class Manifest:
     pypi_options: PypiOptions = field(default_factory=PypiOptions)
     classify: dict[str, Literal["conda", "pypi"]] = field(default_factory=dict)  # glob -> manager
     names: dict[str, tuple[str, ...]] = field(default_factory=dict)  # conda name -> PyPI names it provides
+    #: ``[system-requirements]``: the target machines' cuda / glibc / linux / macos versions
+    system_requirements: dict[str, str] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:
@@ -154,11 +161,19 @@ class Manifest:
             "requested": sorted([r.table, r.key, r.spec, sorted(r.extras)] for r in self.requested),
             "classify": sorted(self.classify.items()),
             **({"names": sorted([k, list(v)] for k, v in self.names.items())} if self.names else {}),
+            # only when set: a manifest without the table keeps the hash its lock was made with
+            **({"system-requirements": dict(self.system_requirements)} if self.system_requirements else {}),
             "pypi-options": {
                 "index-url": _public_index(self.pypi_options.index_url),
                 "extra-index-urls": [_public_index(u) for u in self.pypi_options.extra_index_urls],
                 "find-links": [_public_link(link) for link in self.pypi_options.find_links],
                 "no-index": self.pypi_options.no_index,
+                # only when set: a manifest without it keeps the hash its lock was made with
+                **(
+                    {"torch-backend": self.pypi_options.torch_backend}
+                    if self.pypi_options.torch_backend
+                    else {}
+                ),
             },
         }
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
@@ -234,6 +249,7 @@ def parse_manifest(text: str, path: Path) -> Manifest:
         pypi_options=_pypi_options(data.get("pypi-options", {}), path),
         classify=_classify_rules(data.get("classify", {}), path.name),
         names=_name_map(data.get("names", {}), path.name),
+        system_requirements=_system_requirements(data.get("system-requirements", {}), path.name),
     )
 
 
@@ -383,8 +399,20 @@ def _pypi_options(raw: Any, path: Path) -> PypiOptions:
         else:  # a relative folder is relative to the manifest, not to where condauv runs
             links.append(str((path.parent / link).resolve()))
     no_index = _expect(raw.get("no-index", False), bool, file, "pypi-options.no-index", "true or false")
+    torch = raw.get("torch-backend")
+    if torch is not None:
+        _expect(torch, str, file, "pypi-options.torch-backend", 'a string such as "cu126"')
+        if not _TORCH_BACKEND.match(torch):
+            raise ManifestError(
+                f"{file}: pypi-options.torch-backend = {torch!r:.80} is not one of uv's PyTorch backends",
+                hint='write "auto" (from the driver), "cpu", a CUDA line such as "cu126", "rocm6.3" or "xpu"',
+            )
     return PypiOptions(
-        index_url=index_url, extra_index_urls=extra, find_links=tuple(links), no_index=no_index
+        index_url=index_url,
+        extra_index_urls=extra,
+        find_links=tuple(links),
+        no_index=no_index,
+        torch_backend=torch,
     )
 
 
@@ -423,6 +451,26 @@ def _name_map(raw: Any, file: str) -> dict[str, tuple[str, ...]]:
             )
         names[conda_name.lower()] = tuple(canonicalize_name(n) for n in provided)
     return names
+
+
+def _system_requirements(raw: Any, file: str) -> dict[str, str]:
+    """``[system-requirements]``: ``cuda = "12.4"``, ``glibc = "2.28"``, ``linux = "5.10"``,
+    ``macos = "13.0"`` (pixi's names): the machines the lock is for, whatever machine locks."""
+    raw = _expect(raw, dict, file, "[system-requirements]", "a table")
+    _reject_unknown(raw, set(SYSTEM_REQUIREMENTS), file, "system-requirements")
+    for key, value in raw.items():
+        where = f"system-requirements.{key}"
+        _expect(value, str, file, where, 'a version string such as "12.4"')
+        problem = requirement_problem(key, value)
+        if problem:
+            raise ManifestError(
+                f"{file}: {where} = {value!r:.80} {problem}",
+                hint=f'write it like {key} = "{_EXAMPLES[key]}" (digits and dots)',
+            )
+    return {key: raw[key] for key in sorted(raw)}
+
+
+_EXAMPLES = {"cuda": "12.4", "glibc": "2.28", "linux": "5.10", "macos": "13.0"}
 
 
 def _classify_rules(raw: Any, file: str) -> dict[str, Literal["conda", "pypi"]]:

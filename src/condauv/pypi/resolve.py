@@ -70,10 +70,13 @@ def resolve(
     python_version: str,
     subdir: str,
     uv: Uv,
+    glibc: str | None = None,
 ) -> list[ResolvedArtifact]:
-    """Resolve ``requirements`` for ``subdir`` and ``python_version`` with ``owned`` fixed."""
+    """Resolve ``requirements`` for ``subdir`` and ``python_version`` with ``owned`` fixed;
+    ``glibc`` (``[system-requirements]``) picks the manylinux level of a linux target."""
     if not requirements:
         return []
+    python_platform = uv_python_platform(subdir, glibc=glibc)
     with _fs.scratch_dir("condauv-resolve-") as tmp:  # in condauv's cache: a killed lock's is removed
         work = Path(tmp)
         lines = list(requirements)
@@ -88,9 +91,7 @@ def resolve(
         reqs = work / "requirements.in"
         reqs.write_text("\n".join(lines) + "\n", encoding="utf-8")
         out = work / "pylock.toml"
-        done = uv.compile(
-            reqs, out, python_version=python_version, python_platform=uv_python_platform(subdir)
-        )
+        done = uv.compile(reqs, out, python_version=python_version, python_platform=python_platform)
         if done.returncode != 0:
             raise _explain_failure(done.stderr, owned, subdir)
         data = tomllib.loads(out.read_text(encoding="utf-8"))
@@ -100,11 +101,11 @@ def resolve(
             reqs,
             annotated,
             python_version=python_version,
-            python_platform=uv_python_platform(subdir),
+            python_platform=python_platform,
             annotated=True,
         )
         parents = _required_by(annotated.read_text(encoding="utf-8")) if annotated.exists() else {}
-    supported = _supported_tags(python_version, subdir)
+    supported = _supported_tags(python_version, subdir, glibc)
     artifacts = []
     for package in data.get("packages", []):
         name = canonicalize_name(package["name"])
@@ -115,9 +116,9 @@ def resolve(
     return sorted(artifacts, key=lambda a: a.name)
 
 
-def _supported_tags(python_version: str, subdir: str) -> dict[Tag, int]:
+def _supported_tags(python_version: str, subdir: str, glibc: str | None = None) -> dict[Tag, int]:
     major, minor = (int(part) for part in python_version.split(".")[:2])
-    platforms = wheel_platform_tags(subdir)
+    platforms = wheel_platform_tags(subdir, glibc=glibc)
     interpreter = f"cp{major}{minor}"
     ordered = [
         *cpython_tags((major, minor), abis=[interpreter, "abi3", "none"], platforms=platforms),

@@ -98,7 +98,13 @@ def sync(
     state = prefix_state(project.prefix)  # a folder that is no prefix: refused before anything is written
     # a folder of it that links out of the prefix (conda-meta included, in a new one too): idem
     refuse_links_out(project.prefix, site_packages=_installed_site(project.prefix))
+    # a machine the lock does not target: refused before a lock is written or a file changes
+    from condauv.sync.target import check_machine
+
+    check_machine(project.manifest.system_requirements)
     lock, relocked = current_lock(project, frozen=frozen, offline=offline)
+    if dict(lock.system_requirements) != project.manifest.system_requirements:
+        check_machine(dict(lock.system_requirements))
     with _fs.exclusive_lock(project.prefix / "conda-meta" / ".condauv-sync.lock"):
         report = SyncReport(project.prefix, locked=relocked)
         platform = current_subdir()

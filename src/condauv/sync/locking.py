@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from condauv import _fs
 from condauv.classification import Decision, decide
-from condauv.classification.guards import check_cuda_family
+from condauv.classification.guards import check_cuda_family, check_cuda_line
 from condauv.classification.kept import Move, entry_label, locked_reason, moves, settled_by_lock
 from condauv.classification.knowledge import knowledge
 from condauv.classification.policy import is_open
@@ -104,8 +104,12 @@ def build_lock(
     specs = [f"python {env.python}"] + [
         _conda_spec(name, entry) for name, entry in sorted(conda_entries.items())
     ]
+    system = manifest.system_requirements
+    _note_inapplicable(system, env.platforms)
     solved = {
-        subdir: engine.solve(urls, specs, subdir, locked=previous.conda_for(subdir) if previous else ())
+        subdir: engine.solve(
+            urls, specs, subdir, locked=previous.conda_for(subdir) if previous else (), requirements=system
+        )
         for subdir in env.platforms
     }
     python_related = {
@@ -149,14 +153,24 @@ def build_lock(
                     entry=labels.get(requested.key) if requested else None,
                 )
             )
+        conda_versions = {r.name.normalized: str(r.version) for r in records}
+        # conda's CUDA line against the torch backend, before uv asks the PyTorch index
+        check_cuda_line(conda_versions, (), manifest.pypi_options.torch_backend, subdir)
         artifacts = resolve(
             [entry.as_pep508() for entry in pypi_entries.values()],
             owned,
             python_version=str(python.version),
             subdir=subdir,
             uv=uv,
+            glibc=system.get("glibc"),
         )
         check_cuda_family({r.name.normalized for r in records}, {a.name for a in artifacts}, subdir)
+        check_cuda_line(
+            conda_versions,
+            {a.name for a in artifacts},
+            manifest.pypi_options.torch_backend,
+            subdir,
+        )
         for artifact in artifacts:
             entry = pypi_entries.get(artifact.name)
             pypi_packages.append(
@@ -179,7 +193,20 @@ def build_lock(
         platforms=tuple(sorted(env.platforms)),
         conda=tuple(conda_packages),
         pypi=tuple(pypi_packages),
+        system_requirements=tuple(sorted(system.items())),
     )
+
+
+def _note_inapplicable(system: Mapping[str, str], platforms: tuple[str, ...]) -> None:
+    """Say once per platform, as pixi does, that ``cuda`` does not apply to it (macOS); the
+    other keys name their platform (glibc and linux: linux only; macos: osx only)."""
+    from condauv.platforms import applicable_requirements
+
+    for subdir in platforms:
+        if "cuda" in system and "cuda" not in applicable_requirements(system, subdir):
+            logging.getLogger("condauv").warning(
+                "note: cuda does not apply to %s; locked without __cuda", subdir
+            )
 
 
 def _conda_spec(name: str, entry: Requested) -> str:

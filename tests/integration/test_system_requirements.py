@@ -1,0 +1,222 @@
+"""``[system-requirements]``: lock for the machines you deploy to, not the one you lock on.
+
+A CPU-only machine locks a package that needs ``__cuda >=12`` when the manifest says
+``cuda = "12.4"``; ``sync`` then refuses on that machine (nothing written) unless
+``CONDA_OVERRIDE_CUDA`` says it has one. Real rattler and uv, local channels only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomlkit
+
+from condauv.channel.build import build_package
+from condauv.channel.local import index_local_channel
+from condauv.platforms import current_subdir
+from tests.clirunner import CLI
+from tests.helpers.wheels import write_wheel
+from tests.integration.conftest import MakeProject
+
+pytestmark = pytest.mark.slow
+
+ENV = Path(".condauv") / "env"
+HERE = current_subdir()
+
+
+@pytest.fixture(scope="module")
+def gpu_channel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A channel of one package, ``gpu-thing``, that needs a CUDA 12 driver (``__cuda >=12``)."""
+    folder = tmp_path_factory.mktemp("gpu-channel")
+    build_package(
+        name="gpu-thing",
+        version="1.0",
+        output_dir=folder,
+        files={"share/gpu-thing/VERSION": b"1.0\n"},
+        depends=["__cuda >=12"],
+        noarch="generic",
+    )
+    build_package(  # conda-forge's pin of the CUDA line
+        name="cuda-version",
+        version="12.4",
+        output_dir=folder,
+        files={"share/cuda-version/VERSION": b"12.4\n"},
+        noarch="generic",
+    )
+    index_local_channel(folder)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _no_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This machine, as the tests see it, has no CUDA driver (whatever it really has)."""
+    monkeypatch.setenv("CONDA_OVERRIDE_CUDA", "")
+
+
+def _project(
+    make_project: MakeProject,
+    gpu_channel: Path,
+    *,
+    system: Mapping[str, str] | None = None,
+    platforms: tuple[str, ...] = (HERE,),
+    conda: Mapping[str, str] | None = None,
+    pypi: Mapping[str, str] | None = None,
+    find_links: tuple[Path, ...] = (),
+    torch_backend: str | None = None,
+) -> Path:
+    folder = make_project()
+    path = folder / "condauv.toml"
+    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    env: Any = doc["environment"]
+    env["channels"] = [*env["channels"], gpu_channel.as_uri()]
+    env["platforms"] = list(platforms)
+    doc["conda-dependencies"] = dict(conda or {})
+    doc["pypi-dependencies"] = dict(pypi or {})
+    options: Any = doc["pypi-options"]
+    options["find-links"] = [*options["find-links"], *map(str, find_links)]
+    if torch_backend:
+        options["torch-backend"] = torch_backend
+    if system:
+        doc["system-requirements"] = dict(system)
+    path.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    return folder
+
+
+def _locked(folder: Path) -> dict[str, Any]:
+    data: dict[str, Any] = tomlkit.parse((folder / "condauv.lock").read_text(encoding="utf-8")).unwrap()
+    return data
+
+
+def test_a_cuda_package_does_not_lock_for_a_machine_without_cuda(
+    cli: CLI, make_project: MakeProject, gpu_channel: Path
+) -> None:
+    folder = _project(make_project, gpu_channel, conda={"gpu-thing": "*"})
+    result = cli("lock", cwd=folder)
+    assert result.exit_code == 2, result.stderr
+    assert "gpu-thing 1.0 requires __cuda >=12" in result.stderr
+    assert 'set cuda = "<version>" in [system-requirements]' in result.stderr  # the way out
+    assert not (folder / "condauv.lock").exists()
+
+
+def test_a_cpu_machine_locks_for_cuda_and_sync_refuses_until_overridden(
+    cli: CLI, make_project: MakeProject, gpu_channel: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _project(make_project, gpu_channel, system={"cuda": "12.4"}, conda={"gpu-thing": "*"})
+    result = cli("lock", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    lock = _locked(folder)
+    assert lock["environment"]["system-requirements"] == {"cuda": "12.4"}
+    assert 'system-requirements = {cuda = "12.4"}' in (folder / "condauv.lock").read_text()
+    assert "gpu-thing" in {p["name"] for p in lock["conda"]}
+    before = sorted(p.relative_to(folder) for p in folder.rglob("*"))
+    lock_text = (folder / "condauv.lock").read_bytes()
+
+    result = cli("sync", cwd=folder)
+    assert result.exit_code == 2, result.stderr
+    assert (
+        "error: this machine has no CUDA driver; the lock targets cuda 12.4; "
+        "set CONDA_OVERRIDE_CUDA to install anyway"
+    ) in result.stderr
+    assert "hint:" in result.stderr and "Traceback" not in result.stderr
+    assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before  # nothing written
+    assert (folder / "condauv.lock").read_bytes() == lock_text
+
+    monkeypatch.setenv("CONDA_OVERRIDE_CUDA", "11.8")  # an older driver: named with its version
+    result = cli("sync", "--frozen", cwd=folder)
+    assert result.exit_code == 2, result.stderr
+    assert "this machine has a CUDA driver for cuda 11.8; the lock targets cuda 12.4" in result.stderr
+    assert not (folder / ENV).exists()
+
+    monkeypatch.setenv("CONDA_OVERRIDE_CUDA", "12.4")
+    result = cli("sync", "--frozen", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    assert list((folder / ENV / "conda-meta").glob("gpu-thing-1.0-*.json"))
+
+
+def test_a_lower_glibc_than_the_target_is_refused_by_sync(
+    cli: CLI, make_project: MakeProject, gpu_channel: Path
+) -> None:
+    if not HERE.startswith("linux"):
+        pytest.skip("glibc is a linux requirement")
+    folder = _project(make_project, gpu_channel, system={"glibc": "2.99"})
+    assert cli("lock", cwd=folder).exit_code == 0
+    assert _locked(folder)["environment"]["system-requirements"] == {"glibc": "2.99"}
+    result = cli("sync", cwd=folder)
+    assert result.exit_code == 2, result.stderr
+    assert "; the lock targets glibc 2.99; set CONDA_OVERRIDE_GLIBC to install anyway" in result.stderr
+    assert "this machine has glibc " in result.stderr
+    assert not (folder / ENV).exists()
+
+
+def test_one_lock_for_linux_with_cuda_and_for_osx_where_cuda_does_not_apply(
+    cli: CLI, make_project: MakeProject, gpu_channel: Path
+) -> None:
+    if HERE != "linux-64":
+        pytest.skip("the session channel's stand-ins are for linux-64 and osx-arm64")
+    folder = _project(make_project, gpu_channel, system={"cuda": "12.4"}, platforms=("linux-64", "osx-arm64"))
+    result = cli("lock", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("cuda does not apply to osx-arm64") == 1
+    lock = _locked(folder)
+    assert {p["platform"] for p in lock["conda"] if p["name"] == "python"} == {"linux-64", "osx-arm64"}
+    assert lock["environment"]["system-requirements"] == {"cuda": "12.4"}
+
+    # a package that needs CUDA cannot be locked for osx-arm64: named, with the platform
+    doc = tomlkit.parse((folder / "condauv.toml").read_text(encoding="utf-8"))
+    doc["conda-dependencies"] = {"gpu-thing": "*"}
+    (folder / "condauv.toml").write_text(tomlkit.dumps(doc), encoding="utf-8")
+    result = cli("lock", cwd=folder)
+    assert result.exit_code == 2, result.stderr
+    assert "osx-arm64" in result.stderr and "__cuda" in result.stderr
+
+
+def test_the_wheel_platform_follows_glibc(
+    cli: CLI, make_project: MakeProject, gpu_channel: Path, tmp_path: Path
+) -> None:
+    if HERE != "linux-64":
+        pytest.skip("a manylinux x86_64 wheel")
+    wheels = tmp_path / "new-glibc-wheels"
+    write_wheel(wheels, "fastlib", "1.0", tag="py3-none-manylinux_2_34_x86_64")
+    folder = _project(
+        make_project, gpu_channel, system={"glibc": "2.28"}, pypi={"fastlib": "*"}, find_links=(wheels,)
+    )
+    result = cli("lock", cwd=folder)  # glibc 2.28 (manylinux_2_28) cannot run a 2_34 wheel
+    assert result.exit_code == 2, result.stderr
+    assert "fastlib" in result.stderr
+
+    doc = tomlkit.parse((folder / "condauv.toml").read_text(encoding="utf-8"))
+    doc["system-requirements"] = {"glibc": "2.35"}
+    (folder / "condauv.toml").write_text(tomlkit.dumps(doc), encoding="utf-8")
+    result = cli("lock", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    urls = [p["url"] for p in _locked(folder)["pypi"]]
+    assert [u.rsplit("/", 1)[-1] for u in urls] == ["fastlib-1.0-py3-none-manylinux_2_34_x86_64.whl"]
+
+
+def test_a_torch_backend_of_another_cuda_line_than_conda_is_refused_at_lock_time(
+    cli: CLI, make_project: MakeProject, gpu_channel: Path
+) -> None:
+    folder = _project(
+        make_project,
+        gpu_channel,
+        conda={"cuda-version": "12.4"},
+        pypi={"six": "1.17.0"},
+        torch_backend="cu118",
+    )
+    result = cli("lock", cwd=folder)
+    assert result.exit_code == 2, result.stderr
+    assert "two CUDA lines in one environment" in result.stderr
+    assert "conda's cuda-version 12.4 (CUDA 12)" in result.stderr
+    assert '[pypi-options] torch-backend = "cu118" (CUDA 11)' in result.stderr
+    assert 'torch-backend = "cu124"' in result.stderr  # the way out
+    assert not (folder / "condauv.lock").exists()
+
+    doc = tomlkit.parse((folder / "condauv.toml").read_text(encoding="utf-8"))
+    doc["pypi-options"]["torch-backend"] = "cu124"
+    (folder / "condauv.toml").write_text(tomlkit.dumps(doc), encoding="utf-8")
+    result = cli("lock", cwd=folder)  # uv resolves with --torch-backend cu124 (it would refuse a bad flag)
+    assert result.exit_code == 0, result.stderr
+    assert [p["name"] for p in _locked(folder)["pypi"]] == ["six"]
