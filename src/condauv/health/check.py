@@ -24,7 +24,7 @@ from condauv.health.dists import (
     requirements,
     unmet_requirement,
 )
-from condauv.health.hashing import MISSING, OK, verify_files
+from condauv.health.hashing import CHANGED, MISSING, OK, verify_files
 from condauv.platforms import current_subdir, marker_environment
 from condauv.pypi.site import InstalledDistribution, installed_distributions, site_packages
 
@@ -333,6 +333,7 @@ def _check_files(
             jobs.append((f"{prefix}/{file.path}", file.sha256, file.size, file.presence_only))
         spans.append((f"conda:{record.name}", start, len(jobs)))
     pypi_dists = [d for d in dists if d.installer != "conda" and d.name not in owners and site is not None]
+    first_pypi = len(jobs)
     for dist in pypi_dists:
         entries = read_record(dist.path)
         start = len(jobs)
@@ -342,6 +343,7 @@ def _check_files(
             jobs.append((os.path.normpath(f"{site}/{entry.path}"), entry.digest, entry.size, False))
         spans.append((f"pypi:{dist.name}:{dist.path.name}", start, len(jobs)))
     states = [OK if i in optional and s == MISSING else s for i, s in enumerate(verify_files(jobs, prefix))]
+    _accept_relocated_scripts(prefix, jobs, states, first_pypi)
     locked_pypi = {p.name for p in lock.pypi_for(platform)} if lock else set()
     for key, start, end in spans:
         bad = [(jobs[i][0], states[i]) for i in range(start, end) if states[i] != OK]
@@ -376,6 +378,28 @@ def _check_files(
                 fix=fix,
             )
         )
+
+
+def _accept_relocated_scripts(
+    prefix: Path, jobs: Sequence[tuple[str, str | None, int | None, bool]], states: list[int], first_pypi: int
+) -> None:
+    """A PyPI console script in ``bin/`` whose only change is the shebang a relocation rewrote
+    (conda-pack, then ``bin/conda-unpack``) is no damage (:mod:`condauv.health.relocated`)."""
+    bin_dir = f"{prefix}/bin/"
+    changed = [
+        i for i in range(first_pypi, len(jobs)) if states[i] == CHANGED and jobs[i][0].startswith(bin_dir)
+    ]
+    if not changed:
+        return
+    from condauv.health.relocated import original_prefix, relocated_script
+
+    original = original_prefix(prefix)
+    if original is None:
+        return
+    for i in changed:
+        path, digest, size, _ = jobs[i]
+        if digest is not None and relocated_script(path, digest, size, original):
+            states[i] = OK
 
 
 def _check_conda_depends(records: Sequence[CondaRecord], findings: list[Finding]) -> None:
