@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-__all__ = ["Output"]
+__all__ = ["Output", "Update"]
+
+#: Moves a progress bar: (completed, total or None, a new description or None).
+Update = Callable[[int, int | None, str | None], None]
 
 
 def _mask(text: str) -> str:
@@ -59,3 +63,31 @@ class Output:
         for row in rows:
             table.add_row(*(Text(_mask(cell)) for cell in row))  # cells are data, never rich markup
         Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160).print(table)
+
+    @contextlib.contextmanager
+    def progress(self, description: str) -> Iterator[Update | None]:
+        """A rich progress bar on stderr while the block runs, only when stderr is a terminal and
+        neither -q nor --json is given (else ``None``); it is cleared at the end."""
+        if self.quiet or self.json_mode or not sys.stderr.isatty():
+            yield None
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        ) as bar:
+            task = bar.add_task(description, total=None)
+
+            def update(completed: int, total: int | None, label: str | None = None) -> None:
+                if label is None:
+                    bar.update(task, completed=completed, total=total)
+                else:
+                    bar.update(task, completed=completed, total=total, description=label)
+
+            yield update

@@ -188,20 +188,5 @@ def _progress(out: Output) -> Iterator[OnStep | None]:
 
         yield plain
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as progress:
-        task = progress.add_task("bench", total=None)
-
-        def bar(step: Step) -> None:
-            progress.update(task, description=step.label, completed=step.index - 1, total=step.total)
-
-        yield bar
+    with out.progress("bench") as update:
+        yield None if update is None else lambda step: update(step.index - 1, step.total, step.label)

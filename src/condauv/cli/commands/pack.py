@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,24 +75,13 @@ def _size(size: int) -> str:
 @contextlib.contextmanager
 def _progress(out: Output) -> Iterator[OnProgress | None]:
     """A rich progress bar on stderr when it is a terminal; nothing otherwise, nor with -q or --json."""
-    if out.quiet or out.json_mode or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("packing"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as progress:
-        task = progress.add_task("pack", total=None)
+    with out.progress("packing") as update:
+        if update is None:
+            yield None
+            return
 
         def bar(done: int, total: int) -> None:
             if done == total or done % 50 == 0:
-                progress.update(task, completed=done, total=total)
+                update(done, total, None)
 
         yield bar
