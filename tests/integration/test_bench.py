@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,6 @@ import pytest
 from condauv.__main__ import main
 from tests.clirunner import CLI, chdir
 from tests.conftest import numpy_wheel
-from tests.helpers.processes import start_until
 
 pytestmark = pytest.mark.slow
 
@@ -138,8 +138,22 @@ def test_bench_writes_its_report_folder_and_leaves_no_scratch(
 
 def test_ctrl_c_leaves_no_scratch_folder_and_exits_130(project: Path, tmp_path: Path) -> None:
     output = tmp_path / "partial"
-    args = ["bench", "--runs", "1", "--warm", "--output", str(output)]
-    process, seen = start_until(args, "[2/", cwd=project)  # the first step is under way
+    process = subprocess.Popen(
+        [sys.executable, "-m", "condauv", "bench", "--runs", "1", "--warm", "--output", str(output)],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    seen = ""
+    deadline = time.monotonic() + 120
+    while "[2/" not in seen and time.monotonic() < deadline:  # the first step is under way
+        line = process.stderr.readline()
+        if not line:
+            break
+        seen += line
+    assert "[2/" in seen, seen
     scratch = list(_cache_tmp().glob(f"*-{process.pid}/bench-*"))
     assert scratch, "the bench's scratch folder is under condauv's cache"
     process.send_signal(signal.SIGINT)

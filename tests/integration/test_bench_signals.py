@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -14,7 +16,6 @@ import pytest
 
 from condauv.__main__ import main
 from tests.clirunner import chdir
-from tests.helpers.processes import start_until
 from tests.integration.test_bench import _cache_tmp, _manifest
 
 pytestmark = pytest.mark.slow
@@ -45,8 +46,22 @@ def _interrupt_at(project: Path, output: Path, marker: str, sig: signal.Signals)
     """Start a cold one-run bench, send ``sig`` to bench alone once ``marker``'s step is under
     way (its child running), and return its exit code, stderr and scratch folder."""
     before = {p.name: p.read_bytes() for p in project.glob("condauv.*")}
-    args = ["bench", "--runs", "1", "--cold", "--output", str(output)]
-    process, seen = start_until(args, marker, cwd=project)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "condauv", "bench", "--runs", "1", "--cold", "--output", str(output)],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    seen = ""
+    deadline = time.monotonic() + 120
+    while marker not in seen and time.monotonic() < deadline:
+        line = process.stderr.readline()
+        if not line:
+            break
+        seen += line
+    assert marker in seen, seen
     time.sleep(0.3)  # the step's command is running
     (scratch,) = _cache_tmp().glob(f"*-{process.pid}/bench-*")
     process.send_signal(sig)
