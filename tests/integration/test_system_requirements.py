@@ -220,3 +220,30 @@ def test_a_torch_backend_of_another_cuda_line_than_conda_is_refused_at_lock_time
     result = cli("lock", cwd=folder)  # uv resolves with --torch-backend cu124 (it would refuse a bad flag)
     assert result.exit_code == 0, result.stderr
     assert [p["name"] for p in _locked(folder)["pypi"]] == ["six"]
+
+
+@pytest.mark.network
+def test_the_torch_backend_sends_torch_to_pytorchs_index_for_that_cuda_line(
+    cli: CLI, make_project: MakeProject, gpu_channel: Path
+) -> None:
+    """uv is asked for torch at PyTorch's cu126 index, not PyPI: where that index is reachable
+    the lock holds its wheel (``+cu126``); where it is not (this build machine reaches PyPI only),
+    the one error line names it and nothing is written."""
+    folder = _project(
+        make_project, gpu_channel, system={"cuda": "12.6"}, pypi={"torch": "==2.7.1"}, torch_backend="cu126"
+    )
+    doc = tomlkit.parse((folder / "condauv.toml").read_text(encoding="utf-8"))
+    options: Any = doc["pypi-options"]
+    options["no-index"] = False
+    options["index-url"] = "https://pypi.org/simple"
+    (folder / "condauv.toml").write_text(tomlkit.dumps(doc), encoding="utf-8")
+    result = cli("lock", cwd=folder)
+    if result.exit_code == 0:
+        torch = next(p for p in _locked(folder)["pypi"] if p["name"] == "torch")
+        assert torch["url"].startswith("https://download.pytorch.org/whl/cu126/"), torch
+        assert torch["version"] == "2.7.1+cu126"
+        return
+    assert "https://download.pytorch.org/whl/cu126/torch/" in result.stderr, result.stderr
+    assert result.stderr.count("error:") == 1 and "hint:" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (folder / "condauv.lock").exists()

@@ -200,3 +200,41 @@ def test_find_links_folders_are_evidence(tmp_path: Path) -> None:
     )
     assert found["demo-pkg"].kind == "pure"
     assert found["absent"].kind == "not-on-pypi"
+
+
+def test_the_target_glibc_decides_which_linux_wheels_fit() -> None:
+    new = _files("fast-1.0-cp311-cp311-manylinux_2_34_x86_64.whl")
+    assert _kind(new).kind == "no-wheel"  # the default target, glibc 2.28, cannot run it
+    newer = evidence._evaluate(new, SpecifierSet(), (3, 11), "linux-64", glibc="2.35")
+    assert (newer.kind, newer.wheel) == ("platform", new[0].filename)
+    old = _files("slow-1.0-cp311-cp311-manylinux_2_28_x86_64.whl")
+    assert evidence._evaluate(old, SpecifierSet(), (3, 11), "linux-64", glibc="2.17").kind == "no-wheel"
+
+
+def test_evidence_is_gathered_and_cached_per_target_glibc(
+    index: IndexFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONDAUV_CACHE_DIR", str(tmp_path / "cache"))
+    server = index({"fast": [index_entry("fast-1.0-cp311-cp311-manylinux_2_34_x86_64.whl", b"x")]}, {})
+    sources = PypiSources(index_urls=(server.url,))
+    ask = {"fast": ""}
+    default = gather_evidence(ask, sources=sources, python=(3, 11), subdirs=("linux-64",), offline=False)
+    assert default["fast"].kind == "no-wheel"
+    # the verdict cached for glibc 2.28 does not answer for glibc 2.35
+    newer = gather_evidence(
+        ask, sources=sources, python=(3, 11), subdirs=("linux-64",), offline=False, glibc="2.35"
+    )
+    assert newer["fast"].kind == "platform"
+
+
+def test_the_manifest_glibc_reaches_the_evidence_scope(tmp_path: Path) -> None:
+    from condauv.classification.classify import scope_of
+    from condauv.manifest.model import load_manifest
+
+    (tmp_path / "condauv.toml").write_text(
+        '[environment]\nname = "x"\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n'
+        '[system-requirements]\nglibc = "2.17"\n',
+        encoding="utf-8",
+    )
+    assert scope_of(load_manifest(tmp_path / "condauv.toml")).glibc == "2.17"
+    assert scope_of(None).glibc is None

@@ -83,6 +83,7 @@ def scope_of(manifest: Manifest | None) -> EvidenceScope:
         python=env.python,
         root=manifest.root,
         pypi_options=manifest.pypi_options,
+        glibc=manifest.system_requirements.get("glibc"),
     )
 
 

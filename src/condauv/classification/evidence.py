@@ -33,6 +33,7 @@ class EvidenceScope:
     python: str
     root: Path
     pypi_options: PypiOptions = field(default_factory=PypiOptions)
+    glibc: str | None = None  # [system-requirements] glibc: which manylinux wheels the target runs
 
     @property
     def python_minor(self) -> tuple[int, int]:
@@ -154,6 +155,7 @@ def collect_evidence(
                 subdirs=scope.platforms,
                 offline=offline,
                 with_requires=readme,
+                glibc=scope.glibc,
             )
         except CondauvError as exc:
             if strict:

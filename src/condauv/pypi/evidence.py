@@ -204,7 +204,11 @@ def _releases(files: Iterable[ProjectFile]) -> list[tuple[Version, list[ProjectF
 
 
 def _evaluate(
-    files: Sequence[ProjectFile], specifier: SpecifierSet, python: tuple[int, int], subdir: str
+    files: Sequence[ProjectFile],
+    specifier: SpecifierSet,
+    python: tuple[int, int],
+    subdir: str,
+    glibc: str | None = None,
 ) -> PlatformEvidence:
     """The evidence for one target: the newest admissible release and the wheel uv would pick."""
     python_text = "{}.{}".format(*python)
@@ -223,7 +227,7 @@ def _evaluate(
     wheels = [f for f in group if f.filename.endswith(".whl") and _admits(f.requires_python, python_text)]
     if not wheels:
         return PlatformEvidence(subdir, "sdist-only", str(version))
-    ranks = target_tags(python, subdir)
+    ranks = target_tags(python, subdir, glibc)
     best: tuple[int, ProjectFile, bool] | None = None
     for wheel in wheels:
         with contextlib.suppress(InvalidWheelFilename):
@@ -393,12 +397,15 @@ def _project_evidence(
     *,
     offline: bool,
     with_requires: bool,
+    glibc: str | None,
 ) -> PypiEvidence | None:
     try:
         spec = SpecifierSet(specifier)
     except InvalidSpecifier:
         spec = SpecifierSet()
     key = f"{python[0]}.{python[1]}|{','.join(subdirs)}|{spec}"
+    if glibc is not None:  # a verdict is for one target glibc (older cache keys stay valid)
+        key += f"|glibc {glibc}"
     single = sources.index_urls[0] if len(sources.index_urls) == 1 and not sources.folders else None
     if single:
         quick = _from_verdict(cache, single, project, key, with_requires=with_requires, offline=offline)
@@ -420,7 +427,7 @@ def _project_evidence(
         fetched = page.fetched
     if unread and not files:
         return None  # a source was not consulted: absence is not evidence
-    platforms = tuple(_evaluate(files, spec, python, subdir) for subdir in subdirs)
+    platforms = tuple(_evaluate(files, spec, python, subdir, glibc) for subdir in subdirs)
     requires = None
     if with_requires:
         chosen = next((p.wheel for p in platforms if p.wheel), "")
@@ -444,8 +451,10 @@ def gather_evidence(
     subdirs: Sequence[str],
     offline: bool,
     with_requires: Iterable[str] = (),
+    glibc: str | None = None,
 ) -> dict[str, PypiEvidence]:
-    """Evidence for each project (PyPI name -> version specifier), asked in parallel.
+    """Evidence for each project (PyPI name -> version specifier), asked in parallel; on linux,
+    for the target ``glibc`` (``[system-requirements]``; ``None``: the default target).
 
     A project missing from the answer was not consulted (offline and not cached). Network
     failures raise :class:`~condauv.errors.CondauvError` naming the index.
@@ -460,7 +469,15 @@ def gather_evidence(
     def one(item: tuple[str, str]) -> PypiEvidence | None:
         name, spec = item
         return _project_evidence(
-            cache, name, spec, sources, python, subdirs, offline=offline, with_requires=name in wanted
+            cache,
+            name,
+            spec,
+            sources,
+            python,
+            subdirs,
+            offline=offline,
+            with_requires=name in wanted,
+            glibc=glibc,
         )
 
     workers = min(_WORKERS, len(names))

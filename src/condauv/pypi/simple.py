@@ -46,10 +46,11 @@ class _Candidate:
 
 
 @functools.lru_cache(maxsize=32)
-def target_tags(python_version: tuple[int, int], subdir: str) -> dict[Tag, int]:
-    """The wheel tags CPython ``python_version`` on ``subdir`` installs, ranked (lower is better).
-    Cached: a few hundred tags each, asked for once per project (do not mutate the answer)."""
-    platforms = wheel_platform_tags(subdir)
+def target_tags(python_version: tuple[int, int], subdir: str, glibc: str | None = None) -> dict[Tag, int]:
+    """The wheel tags CPython ``python_version`` on ``subdir`` installs (on linux, with ``glibc``:
+    ``[system-requirements]``), ranked (lower is better). Cached: a few hundred tags each, asked
+    for once per project (do not mutate the answer)."""
+    platforms = wheel_platform_tags(subdir, glibc=glibc)
     tags = [*cpython_tags(python_version, platforms=platforms)]
     tags += compatible_tags(
         python_version, interpreter=f"cp{python_version[0]}{python_version[1]}", platforms=platforms
