@@ -109,9 +109,15 @@ class _Owner:
     version: str
 
 
-def check_prefix(prefix: Path, *, lock: Lock | None = None) -> CheckReport:
-    """Every finding in ``prefix``: file hashes, dist-info folders, dependencies, and drift from ``lock``."""
-    return inspect_prefix(prefix, lock=lock)[0]
+def check_prefix(
+    prefix: Path, *, lock: Lock | None = None, target: Mapping[str, str] | None = None
+) -> CheckReport:
+    """Every finding in ``prefix``: file hashes, dist-info folders, dependencies, and drift from ``lock``.
+
+    ``target`` (a lock's ``[system-requirements]``) judges conda's ``__cuda``-like dependencies for
+    the machines the lock targets instead of this one: ``pack`` on a build host without a GPU.
+    """
+    return inspect_prefix(prefix, lock=lock, target=target)[0]
 
 
 def with_project_findings(
@@ -153,7 +159,11 @@ def with_project_findings(
 
 
 def inspect_prefix(
-    prefix: Path, *, lock: Lock | None = None, verify_files: bool = True
+    prefix: Path,
+    *,
+    lock: Lock | None = None,
+    verify_files: bool = True,
+    target: Mapping[str, str] | None = None,
 ) -> tuple[CheckReport, Repairs]:
     """The report and the repairs; ``verify_files=False`` reads no file contents and skips dependencies."""
     prefix = prefix.resolve()
@@ -178,7 +188,7 @@ def inspect_prefix(
     _check_distributions(prefix, dists, owners, lock, platform, findings, repairs)
     if verify_files:
         _check_files(prefix, site, records, dists, owners, lock, platform, findings, repairs)
-        _check_conda_depends(records, findings)
+        _check_conda_depends(records, findings, target)
         if python is not None:
             _check_requires_dist(dists, owners, marker_environment(python.version, platform), findings)
     if lock is not None:
@@ -402,11 +412,14 @@ def _accept_relocated_scripts(
             states[i] = OK
 
 
-def _check_conda_depends(records: Sequence[CondaRecord], findings: list[Finding]) -> None:
+def _check_conda_depends(
+    records: Sequence[CondaRecord], findings: list[Finding], target: Mapping[str, str] | None = None
+) -> None:
     """Every conda record's ``depends`` against the installed records and this machine's virtual packages.
 
-    The virtual packages are the solver's (``CONDA_OVERRIDE_*`` honoured), so what ``lock`` and
-    ``doctor`` accept, ``check`` accepts too.
+    The virtual packages are the solver's (``CONDA_OVERRIDE_*`` honoured; ``target``'s system
+    requirements over this machine's when given), so what ``lock`` and ``doctor`` accept, ``check``
+    accepts too.
     """
     if not records:
         return
@@ -426,7 +439,7 @@ def _check_conda_depends(records: Sequence[CondaRecord], findings: list[Finding]
             )
         except Exception:  # noqa: S112 - a record rattler cannot parse cannot be matched either
             continue
-    for generic in virtual_packages(current_subdir()):
+    for generic in virtual_packages(current_subdir(), target):
         installed[generic.name.normalized] = PackageRecord(
             name=generic.name.normalized,
             version=str(generic.version),

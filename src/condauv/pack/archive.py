@@ -156,7 +156,11 @@ def _check_environment(project: Project) -> None:
             hint="run `condauv sync` (it locks, then makes the environment match), then pack",
         )
     check_sources(lock, project.manifest)
-    report = with_project_findings(check_prefix(prefix, lock=lock), manifest=project.manifest, lock=lock)
+    # judged for the machines the lock targets (a build host without a GPU packs for GPU nodes)
+    target = dict(lock.system_requirements)
+    report = with_project_findings(
+        check_prefix(prefix, lock=lock, target=target), manifest=project.manifest, lock=lock
+    )
     if not report.clean:
         kinds: dict[str, list[str]] = {}
         for finding in report.findings:
