@@ -247,3 +247,19 @@ def test_the_torch_backend_sends_torch_to_pytorchs_index_for_that_cuda_line(
     assert result.stderr.count("error:") == 1 and "hint:" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (folder / "condauv.lock").exists()
+
+
+def test_a_torch_backend_newer_than_the_target_driver_is_refused_at_lock_time(
+    cli: CLI, make_project: MakeProject, gpu_channel: Path
+) -> None:
+    folder = _project(
+        make_project, gpu_channel, system={"cuda": "11.8"}, pypi={"six": "1.17.0"}, torch_backend="cu126"
+    )
+    result = cli("lock", cwd=folder)
+    assert result.exit_code == 2, result.stderr
+    assert (
+        'error: the target\'s CUDA driver ([system-requirements] cuda = "11.8") cannot run '
+        '[pypi-options] torch-backend = "cu126" (CUDA 12)'
+    ) in result.stderr
+    assert "hint: raise cuda in [system-requirements]" in result.stderr
+    assert not (folder / "condauv.lock").exists()

@@ -121,3 +121,29 @@ def test_a_torch_backend_lets_the_lock_hold_pytorch_wheels() -> None:
     options = PypiOptions(torch_backend="cu126")
     assert any(url_within(wheel, s) for s in pypi_sources(options))
     assert Uv(index_args=options.uv_args()).index_args[-2:] == ["--torch-backend", "cu126"]
+
+
+@pytest.mark.parametrize(
+    ("pypi", "backend", "driver", "too_new"),
+    [
+        ((), "cu126", "11.8", "torch-backend"),
+        (("nvidia-cublas-cu12",), None, "11.8", "nvidia-cublas-cu12"),
+        ((), "cu118", "12.4", None),  # a newer driver runs an older line
+        (("nvidia-cublas-cu12",), "cu126", "12.4", None),  # minor versions: CUDA 12's compatibility
+        ((), "cu126", None, None),  # no target driver named: nothing to compare
+    ],
+)
+def test_the_pypi_cuda_line_must_run_on_the_target_driver(
+    pypi: tuple[str, ...], backend: str | None, driver: str | None, too_new: str | None
+) -> None:
+    from condauv.classification.guards import check_cuda_line
+    from condauv.errors import ConflictError
+
+    if too_new is None:
+        check_cuda_line({}, pypi, backend, "linux-64", driver=driver)
+        return
+    with pytest.raises(ConflictError) as info:
+        check_cuda_line({}, pypi, backend, "linux-64", driver=driver)
+    assert f"the target's CUDA driver ([system-requirements] cuda = \"{driver}\")" in info.value.message
+    assert too_new in info.value.message
+    assert "cuda" in (info.value.hint or "")

@@ -35,23 +35,40 @@ _NVIDIA_LINE = re.compile(r"^nvidia-[a-z0-9-]+-cu([0-9]+)$")
 
 
 def check_cuda_line(
-    conda: Mapping[str, str], pypi: Collection[str], torch_backend: str | None, subdir: str
+    conda: Mapping[str, str],
+    pypi: Collection[str],
+    torch_backend: str | None,
+    subdir: str,
+    *,
+    driver: str | None = None,
 ) -> None:
     """Refuse two CUDA lines in one environment: conda's ``cuda-version`` (``conda``: name ->
     version), the PyPI torch backend (``cu126``: CUDA 12) and ``nvidia-*-cu11`` wheels must
-    name one CUDA major version; ``auto`` and ``cpu`` name none."""
-    lines: list[tuple[int, str]] = []
-    if conda.get("cuda-version"):
-        lines.append(
-            (int(conda["cuda-version"].split(".")[0]), f"conda's cuda-version {conda['cuda-version']}")
-        )
+    name one CUDA major version; ``auto`` and ``cpu`` name none. With ``driver`` (the target's
+    ``[system-requirements] cuda``), no PyPI line may be newer than that driver's major version:
+    conda's packages say so to the solver through ``__cuda``, PyPI's wheels cannot."""
+    pypi_lines: list[tuple[int, str]] = []
     backend = re.fullmatch(r"cu([0-9]+)([0-9])", torch_backend or "")
     if backend:
-        lines.append((int(backend.group(1)), f'[pypi-options] torch-backend = "{torch_backend}"'))
+        pypi_lines.append((int(backend.group(1)), f'[pypi-options] torch-backend = "{torch_backend}"'))
     for name in sorted(pypi):
         wheel = _NVIDIA_LINE.match(name)
         if wheel:
-            lines.append((int(wheel.group(1)), f"the PyPI wheel {name}"))
+            pypi_lines.append((int(wheel.group(1)), f"the PyPI wheel {name}"))
+    lines = list(pypi_lines)
+    if conda.get("cuda-version"):
+        lines.insert(
+            0, (int(conda["cuda-version"].split(".")[0]), f"conda's cuda-version {conda['cuda-version']}")
+        )
+    driver_major = int(driver.split(".")[0]) if driver and driver.split(".")[0].isdigit() else None
+    newer = [(major, what) for major, what in pypi_lines if driver_major is not None and major > driver_major]
+    if newer:
+        raise ConflictError(
+            f'the target\'s CUDA driver ([system-requirements] cuda = "{driver}") cannot run '
+            f"{newer[0][1]} (CUDA {newer[0][0]}) on {subdir}",
+            hint=f"raise cuda in [system-requirements] to the line the PyPI side needs, or pick a "
+            f"torch backend and nvidia-* wheels of CUDA {driver_major} or older",
+        )
     majors = {major for major, _ in lines}
     if len(majors) < 2:
         return

@@ -19,6 +19,7 @@ from condauv.lock.model import CondaPackage, Lock, PypiPackage
 from condauv.lock.reasons import conda_reasons, pypi_dependency_reason, python_reason
 from condauv.lock.validate import load_previous
 from condauv.manifest.model import Manifest, Requested
+from condauv.platforms import applicable_requirements
 from condauv.project import Project, holding_project_lock
 from condauv.pypi.resolve import Owner, resolve
 from condauv.pypi.uv import Uv
@@ -155,7 +156,8 @@ def build_lock(
             )
         conda_versions = {r.name.normalized: str(r.version) for r in records}
         # conda's CUDA line against the torch backend, before uv asks the PyTorch index
-        check_cuda_line(conda_versions, (), manifest.pypi_options.torch_backend, subdir)
+        driver = applicable_requirements(system, subdir).get("cuda")
+        check_cuda_line(conda_versions, (), manifest.pypi_options.torch_backend, subdir, driver=driver)
         artifacts = resolve(
             [entry.as_pep508() for entry in pypi_entries.values()],
             owned,
@@ -170,6 +172,7 @@ def build_lock(
             {a.name for a in artifacts},
             manifest.pypi_options.torch_backend,
             subdir,
+            driver=driver,
         )
         for artifact in artifacts:
             entry = pypi_entries.get(artifact.name)
