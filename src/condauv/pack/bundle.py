@@ -18,6 +18,7 @@ then rewrites each URL's folder and the content hash. No decision is made again:
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import tarfile
 from collections.abc import Iterator
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from condauv.project import Project
 
 __all__ = ["CHANNEL_DIR", "WHEELS_DIR", "default_output", "make_bundle", "relocate_bundle", "unpack_bundle"]
+
+log = logging.getLogger(__name__)
 
 CHANNEL_DIR = "channel"
 WHEELS_DIR = "wheels"
@@ -63,6 +66,7 @@ def make_bundle(project: Project, output: Path | None = None) -> Path:
         raise UserError(f"-o {output}: a bundle is a .tar.gz", hint="end the file name with .tar.gz")
     check_output(project, output)
     lock = _fresh_lock(project)
+    _warn_of_sdists(lock)
     top = output.name.removesuffix(".tgz").removesuffix(".tar.gz")
     with _fs.scratch_dir("bundle-") as scratch:
         root = (scratch / top).resolve()
@@ -88,6 +92,23 @@ def _fresh_lock(project: Project) -> Lock:
             hint="run `condauv lock` first, then bundle",
         )
     return lock
+
+
+def _warn_of_sdists(lock: Lock) -> None:
+    """An sdist goes in as it is locked, but the site builds it, and its build backend (never
+    locked, as in uv.lock) is not in the bundle: said once, naming each, before anything is fetched."""
+    from condauv.pypi.uv import is_sdist
+
+    sdists = sorted({f"{p.name} {p.version}" for p in lock.pypi if is_sdist(p)})
+    if sdists:
+        log.warning(
+            "%s %s locked as an sdist: the site builds it, and the bundle does not carry its build "
+            "backend (its build-system.requires); put the backend's wheels in the bundle's %s/ folder "
+            "(`sync --offline` finds them there), or lock a wheel of it",
+            ", ".join(sdists),
+            "is" if len(sdists) == 1 else "are",
+            WHEELS_DIR,
+        )
 
 
 def _channel_uri(root: Path) -> str:

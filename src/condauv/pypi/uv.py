@@ -17,7 +17,7 @@ from condauv import _fs, _process, validation
 from condauv.errors import ArchiveError, CondauvError, ProcessError, UserError
 from condauv.pypi.pylock import Artifact
 
-__all__ = ["Artifact", "Uv", "find_uv", "write_pylock"]
+__all__ = ["Artifact", "Uv", "find_uv", "is_sdist", "write_pylock"]
 
 _ENV = {"UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1", "NO_COLOR": "1"}
 
@@ -185,16 +185,27 @@ class Uv:
         """Install exactly the hashed artifacts of ``requirements`` (a pylock.toml that
         :func:`write_pylock` wrote from ``artifacts``): no resolving, no dependencies added.
         ``file_indexes``: ``requirements`` is a hashed requirements.txt that names its own
-        indexes and find-links, which uv then asks (no ``--no-index``)."""
+        indexes and find-links, which uv then asks (no ``--no-index``).
+
+        An sdist among ``artifacts`` is built by uv in an isolated build environment (the
+        prefix gains no backend); its build requirements are not locked (as in uv.lock), so
+        uv then gets the manifest's indexes and find-links, for them only: every artifact
+        installed is still the lock's URL and hash, and ``--no-deps`` adds nothing else.
+        """
+        building = [a for a in artifacts if is_sdist(a)]
+        # every line is a hashed direct URL: no index is asked for it; with credentials to
+        # give, the indexes are named (in the environment) so that uv applies them to the URLs
+        if building:
+            indexes: Sequence[str] = self.index_args
+        else:
+            indexes = () if self.index_env or file_indexes else ("--no-index",)
         command = [
             *self._base("install"),
             "--python",
             str(python),
             "--no-deps",
             "--require-hashes",
-            # every line is a hashed direct URL: no index is asked; with credentials to give,
-            # the indexes are named (in the environment) so that uv applies them to the URLs
-            *(() if self.index_env or file_indexes else ("--no-index",)),
+            *indexes,
             *(("--reinstall",) if reinstall else ()),
             *(("--compile-bytecode",) if compile_bytecode else ()),
             "--preview-features",
@@ -211,10 +222,30 @@ class Uv:
                 own_group=self.own_group,
             )
         except ProcessError as exc:
-            mismatch = _hash_mismatch(exc.stderr, artifacts)
-            if mismatch is None:
+            failure = _hash_mismatch(exc.stderr, artifacts) or _build_failure(
+                exc.stderr, building, offline=self.offline
+            )
+            if failure is None:
                 raise
-            raise mismatch from None
+            raise failure from None
+
+    def version(self) -> str:
+        """The version of the uv binary condauv runs (``0.13.9``)."""
+        done = _process.run([find_uv(), "--version"], what="uv says its version", env={**_ENV, **self.env})
+        words = done.stdout.split()
+        return words[1] if len(words) > 1 else done.stdout.strip()
+
+    def cache_dir(self) -> Path:
+        """The cache uv uses when condauv runs it: ``UV_CACHE_DIR``, else uv's default (with
+        ``--no-config``, as every call here, never a ``uv.toml``'s ``cache-dir``)."""
+        command = [find_uv(), "cache", "dir", "--no-config", "--color", "never"]
+        done = _process.run(command, what="uv names its cache", env={**_ENV, **self.env})
+        return Path(done.stdout.strip())
+
+    def cache_clean(self) -> None:
+        """``uv cache clean`` of :meth:`cache_dir` (uv waits for its other processes)."""
+        command = [find_uv(), "cache", "clean", "--no-config", "--color", "never"]
+        _process.run(command, what="uv cleans its cache", env={**_ENV, **self.env})
 
     def uninstall(self, python: Path, names: Sequence[str]) -> None:
         """Remove PyPI distributions by name (never called with a conda-owned name)."""
@@ -230,6 +261,11 @@ class Uv:
         _process.run(
             command, what="uv removes PyPI packages", env={**_ENV, **self.env}, own_group=self.own_group
         )
+
+
+def is_sdist(artifact: Artifact) -> bool:
+    """Whether ``artifact`` is a source distribution (uv builds it), not a wheel."""
+    return not urlsplit(artifact.url).path.endswith(".whl")
 
 
 _MISMATCH = re.compile(r"Hash mismatch for `([^`]+)`\s*Expected:\s*(.*?)\s*Computed:\s*(\S+)", re.S)
@@ -265,4 +301,39 @@ def _hash_mismatch(stderr: str, artifacts: Sequence[Artifact]) -> ArchiveError |
         f"hash mismatch for {spec}{file}: condauv.lock says {expected}, the file has {computed}",
         hint="the file changed after it was locked, or the lock was edited: restore the file, "
         "or run `condauv lock` again if you trust the new one",
+    )
+
+
+_BUILD_FAILED = re.compile(r"Failed to (download and build|build) `([^`]+)`")
+_CAUSE = re.compile(r"^\s*cause:\s*(.+?)\s*$", re.M)
+_BUILD_REQUIRES = "Failed to resolve requirements from `build-system.requires`"
+_UNSOLVED = re.compile(r"^No solution found when resolving: (.+)$")
+
+
+def _build_failure(stderr: str, building: Sequence[Artifact], *, offline: bool) -> CondauvError | None:
+    """uv's report of an sdist it could not build as one line: the package, and why (its build
+    backend unavailable, offline or not; the backend's own error)."""
+    found = _BUILD_FAILED.search(stderr)
+    if found is None or not building:
+        return None
+    verb, spec = found[1], found[2]
+    causes = [_process.mask(cause) for cause in _CAUSE.findall(stderr[found.end() :])]
+    if _BUILD_REQUIRES in causes:  # the build backend (or another build requirement)
+        unsolved = next((m[1] for m in map(_UNSOLVED.match, causes) if m), None)
+        needs = f" {unsolved.replace('`', '')}" if unsolved else ""
+        where = "uv's cache (--offline)" if offline else "the manifest's indexes and find-links"
+        why = "" if unsolved or not causes else f": {causes[-1]:.300}"
+        return CondauvError(
+            f"building {spec} from its sdist needs its build backend{needs:.200}, not found in {where}{why}",
+            hint="run `condauv sync` online once: the backend then comes from uv's cache"
+            if offline
+            else "add the index or find-links folder that holds the build backend to [pypi-options]",
+        )
+    why = causes[-1] if causes else "add -v for uv's output"
+    return CondauvError(
+        f"uv could not {verb} {spec} from its sdist: {why:.300}",
+        hint="with --offline, the sdist and its build backend must be in uv's cache: "
+        "run `condauv sync` online once"
+        if offline
+        else "add -v to see the build's output; a wheel of it (or a conda package) avoids the build",
     )
