@@ -144,6 +144,6 @@ def test_the_pypi_cuda_line_must_run_on_the_target_driver(
         return
     with pytest.raises(ConflictError) as info:
         check_cuda_line({}, pypi, backend, "linux-64", driver=driver)
-    assert f"the target's CUDA driver ([system-requirements] cuda = \"{driver}\")" in info.value.message
+    assert f'the target\'s CUDA driver ([system-requirements] cuda = "{driver}")' in info.value.message
     assert too_new in info.value.message
     assert "cuda" in (info.value.hint or "")
