@@ -18,13 +18,16 @@ __all__ = [
     "KNOWN_SUBDIRS",
     "MIN_GLIBC",
     "SYSTEM_REQUIREMENTS",
+    "UV_TORCH_BACKENDS",
     "applicable_requirements",
     "current_subdir",
     "is_requirement_version",
     "marker_environment",
     "python_site_packages",
+    "requirement_applies",
     "requirement_problem",
     "subdir_for_wheel_tag",
+    "torch_backend_for_cuda",
     "uv_python_platform",
     "version_tuple",
     "wheel_platform_tags",
@@ -62,6 +65,17 @@ _REQUIREMENT_VERSION = re.compile(r"^[0-9]{1,4}(?:\.[0-9]{1,4}){0,3}$")
 _UV_MANYLINUX = (17, 28, *range(31, 41))
 #: the oldest glibc a lock can target: manylinux2014, the oldest wheel platform uv resolves for.
 MIN_GLIBC = (2, 17)
+#: uv 0.13.9's ``--torch-backend`` values, as ``uv pip compile --help`` lists them (newest first).
+UV_TORCH_BACKENDS = (
+    "auto", "cpu",
+    "cu132", "cu130", "cu129", "cu128", "cu126", "cu125", "cu124", "cu123", "cu122", "cu121", "cu120",
+    "cu118", "cu117", "cu116", "cu115", "cu114", "cu113", "cu112", "cu111", "cu110",
+    "cu102", "cu101", "cu100", "cu92", "cu91", "cu90", "cu80",
+    "rocm7.2", "rocm7.1", "rocm7.0", "rocm6.4", "rocm6.3", "rocm6.2.4", "rocm6.2", "rocm6.1", "rocm6.0",
+    "rocm5.7", "rocm5.6", "rocm5.5", "rocm5.4.2", "rocm5.4", "rocm5.3", "rocm5.2", "rocm5.1.1",
+    "rocm4.2", "rocm4.1", "rocm4.0.1",
+    "xpu",
+)  # fmt: skip
 
 
 def is_requirement_version(value: object) -> bool:
@@ -88,15 +102,34 @@ def requirement_problem(key: str, value: str) -> str | None:
     """Why ``key = value`` cannot be a system requirement (``None``: it can)."""
     if not is_requirement_version(value):
         return "is not a version"
+    if key == "glibc" and version_tuple(value)[0] != 2:
+        return "is not a glibc 2.x version: a lock targets glibc 2.17 or newer"
     if key == "glibc" and version_tuple(value) < MIN_GLIBC:
         return "is older than glibc 2.17, the oldest a lock can target (manylinux2014)"
+    if key == "cuda" and version_tuple(value)[0] < 1:
+        return "is not a CUDA version (they start at 1)"
     return None
+
+
+def torch_backend_for_cuda(cuda: str) -> str | None:
+    """uv's torch backend of a CUDA line: the newest ``cuXY`` of that major version not newer
+    than ``cuda`` (``12.4`` -> ``cu124``, ``12.7`` -> ``cu126``); ``None`` when uv has none."""
+    wanted = (*version_tuple(cuda), 0)[:2]
+    lines = [
+        ((int(b[2:-1]), int(b[-1])), b) for b in UV_TORCH_BACKENDS if b.startswith("cu") and b[2:].isdigit()
+    ]
+    fitting = [(line, b) for line, b in lines if line[0] == wanted[0] and line <= wanted]
+    return max(fitting)[1] if fitting else None
 
 
 def applicable_requirements(requirements: Mapping[str, str], subdir: str) -> dict[str, str]:
     """The system requirements that apply to ``subdir`` (``cuda`` does not on osx)."""
-    family = subdir.split("-", 1)[0]
-    return {key: value for key, value in requirements.items() if family in _APPLIES.get(key, ())}
+    return {key: value for key, value in requirements.items() if requirement_applies(key, subdir)}
+
+
+def requirement_applies(key: str, subdir: str) -> bool:
+    """Whether ``subdir``'s machines have ``key`` at all (``cuda``: linux and win; ``macos``: osx)."""
+    return subdir.split("-", 1)[0] in _APPLIES.get(key, ())
 
 
 def current_subdir() -> str:

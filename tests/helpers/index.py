@@ -27,6 +27,8 @@ class SimpleIndex:
     PEP 691 asks, with an ``ETag`` that a conditional request (``If-None-Match``) turns into 304.
     ``html`` answers other requests with a PEP 503 page instead of 406. ``auth`` (user, password)
     answers 401 to every request without those basic-auth credentials; ``unauthorized`` counts them.
+    ``immutable`` serves files with PyPI's ``Cache-Control`` (a year, immutable): uv then never
+    asks for a file again while its cache holds it.
     """
 
     def __init__(
@@ -36,6 +38,7 @@ class SimpleIndex:
         *,
         auth: tuple[str, str] | None = None,
         html: bool = False,
+        immutable: bool = False,
     ) -> None:
         self.pages = dict(pages)
         self.files = dict(files)
@@ -95,10 +98,12 @@ class SimpleIndex:
                 else:
                     self.send_error(404)
                     return
-                self._send(data, "application/octet-stream")
+                self._send(data, "application/octet-stream", immutable=immutable)
 
-            def _send(self, data: bytes, content_type: str) -> None:
+            def _send(self, data: bytes, content_type: str, *, immutable: bool = False) -> None:
                 self.send_response(200)
+                if immutable:
+                    self.send_header("Cache-Control", "max-age=365000000, immutable, public")
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()

@@ -134,7 +134,7 @@ def test_an_archive_swapped_after_locking_is_refused(cli: CLI, tmp_path: Path, c
     assert result.exit_code == 2, (result.stdout, result.stderr)
     assert "swapped-b5" in result.stderr and "sha256" in result.stderr
     assert hashlib.sha256(genuine).hexdigest() in result.stderr
-    assert not (folder / ENV / "share" / "swapped-b5").exists()
+    assert not (folder / ENV).exists()  # a new prefix: not even its folder is made
     assert not entry.exists()  # nothing of the swapped archive stays in the cache
 
     archive.write_bytes(genuine)

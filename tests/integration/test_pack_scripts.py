@@ -1,6 +1,7 @@
 """An unpacked copy of a packed environment whose PyPI side has console scripts: conda-pack
 rewrites their shebangs (``#!/usr/bin/env python``), so their bytes differ from the RECORD that
-uv wrote. ``condauv check`` must still find the copy clean, and still find a real edit."""
+uv wrote. ``condauv check`` must still find the copy clean, and still find a real edit, or a
+shebang that names any other interpreter."""
 
 from __future__ import annotations
 
@@ -59,6 +60,18 @@ def test_check_is_clean_on_an_unpacked_copy_with_console_scripts(
     assert ran.stdout.strip() == "scripted ran"
     result = cli("check", "--prefix", str(unpacked), cwd=tmp_path)
     assert result.exit_code == 0, result.stdout + result.stderr
+    pristine = script.read_bytes()
+    # uv's own form, at the prefix the copy now lies at, is as good as conda-pack's
+    here = b"#!" + bytes(unpacked / "bin" / "python")
+    script.write_bytes(pristine.replace(b"#!/usr/bin/env python", here, 1))
+    result = cli("check", "--prefix", str(unpacked), cwd=tmp_path)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    # any other interpreter is an edit, even one whose name holds "python"
+    for evil in (b"#!/tmp/evil-python", b"#!/usr/bin/env evil-python", b"#!/tmp/evil/bin/python"):
+        script.write_bytes(pristine.replace(b"#!/usr/bin/env python", evil, 1))
+        result = cli("check", "--prefix", str(unpacked), cwd=tmp_path)
+        assert result.exit_code == 1 and "scripted" in result.stdout, (evil, result.stdout + result.stderr)
+    script.write_bytes(pristine)
     # a real edit of the script's body is still found
     script.write_text(script.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
     result = cli("check", "--prefix", str(unpacked), cwd=tmp_path)

@@ -138,7 +138,9 @@ def test_wheels_only_ask_no_index(cli: CLI, make_project: MakeProject, sdist_ind
 
 
 def _error_lines(stderr: str) -> list[str]:
-    lines = stderr.strip().splitlines()
+    """The error and its hint, after the one line that says the build was started."""
+    notice, *lines = stderr.strip().splitlines()
+    assert notice == "building tinysdist 1.0 from its sdist: this runs its build code", stderr
     assert len(lines) == 2 and lines[0].startswith("error: ") and lines[1].startswith("hint: "), stderr
     return lines
 

@@ -124,10 +124,13 @@ def test_a_cpu_machine_locks_for_cuda_and_sync_refuses_until_overridden(
     assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before  # nothing written
     assert (folder / "condauv.lock").read_bytes() == lock_text
 
-    monkeypatch.setenv("CONDA_OVERRIDE_CUDA", "11.8")  # an older driver: named with its version
+    monkeypatch.setenv("CONDA_OVERRIDE_CUDA", "11.8")  # an older driver, said by the override: named so
     result = cli("sync", "--frozen", cwd=folder)
     assert result.exit_code == 2, result.stderr
-    assert "this machine has a CUDA driver for cuda 11.8; the lock targets cuda 12.4" in result.stderr
+    assert "error: CONDA_OVERRIDE_CUDA=11.8 says this machine has cuda 11.8; the lock targets cuda 12.4" in (
+        result.stderr
+    )
+    assert "set CONDA_OVERRIDE_CUDA to install anyway" not in result.stderr
     assert not (folder / ENV).exists()
 
     monkeypatch.setenv("CONDA_OVERRIDE_CUDA", "12.4")
@@ -263,3 +266,94 @@ def test_a_torch_backend_newer_than_the_target_driver_is_refused_at_lock_time(
     ) in result.stderr
     assert "hint: raise cuda in [system-requirements]" in result.stderr
     assert not (folder / "condauv.lock").exists()
+
+
+def test_a_package_that_needs_cuda_never_locks_for_macos_whatever_this_machine_overrides(
+    cli: CLI, make_project: MakeProject, gpu_channel: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if HERE != "linux-64":
+        pytest.skip("the session channel's stand-ins are for linux-64 and osx-arm64")
+    monkeypatch.setenv("CONDA_OVERRIDE_CUDA", "12.4")  # the locking machine's: not macOS's
+    folder = _project(
+        make_project,
+        gpu_channel,
+        system={"cuda": "12.4"},
+        platforms=("linux-64", "osx-arm64"),
+        conda={"gpu-thing": "*"},
+    )
+    result = cli("lock", cwd=folder)
+    assert result.exit_code == 2, result.stderr
+    assert "for osx-arm64" in result.stderr and "gpu-thing 1.0 requires __cuda >=12" in result.stderr
+    assert "CONDA_OVERRIDE_CUDA" not in result.stderr and "set cuda" not in result.stderr  # no way out there
+    assert "hint:" in result.stderr
+    assert not (folder / "condauv.lock").exists()
+
+
+def test_a_malformed_override_is_one_error_in_every_command(
+    cli: CLI, make_project: MakeProject, gpu_channel: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _project(make_project, gpu_channel, system={"cuda": "12.4"})
+    monkeypatch.setenv("CONDA_OVERRIDE_CUDA", "12.4")
+    assert cli("sync", cwd=folder).exit_code == 0
+    monkeypatch.setenv("CONDA_OVERRIDE_CUDA", " 12.4")
+    for command in (("lock", "--upgrade"), ("sync",), ("check",), ("doctor",), ("info",), ("pack",)):
+        result = cli(*command, cwd=folder)
+        assert result.exit_code == 2, (command, result.stderr)
+        assert "error: CONDA_OVERRIDE_CUDA=' 12.4' is not a version" in result.stderr, command
+        assert result.stderr.count("error:") == 1 and "hint:" in result.stderr, (command, result.stderr)
+        assert "unexpected" not in result.stderr and "channels" not in result.stderr, (command, result.stderr)
+
+
+def test_auto_torch_backend_is_refused_when_the_target_names_its_cuda(
+    cli: CLI, make_project: MakeProject, gpu_channel: Path
+) -> None:
+    folder = _project(
+        make_project, gpu_channel, system={"cuda": "12.4"}, pypi={"six": "1.17.0"}, torch_backend="auto"
+    )
+    result = cli("lock", cwd=folder)
+    assert result.exit_code == 2, result.stderr
+    assert '[pypi-options] torch-backend = "auto"' in result.stderr
+    assert 'torch-backend = "cu124"' in result.stderr  # the way out: the backend of that line
+    assert not (folder / "condauv.lock").exists()
+
+
+def test_every_requirement_that_does_not_apply_to_a_platform_is_noted(
+    cli: CLI, make_project: MakeProject, gpu_channel: Path
+) -> None:
+    if HERE != "linux-64":
+        pytest.skip("the session channel's stand-ins are for linux-64 and osx-arm64")
+    folder = _project(
+        make_project,
+        gpu_channel,
+        system={"glibc": "2.28", "macos": "13.0"},
+        platforms=("linux-64", "osx-arm64"),
+    )
+    result = cli("lock", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("note: glibc does not apply to osx-arm64") == 1
+    assert result.stderr.count("note: macos does not apply to linux-64") == 1
+    assert "does not apply to linux-64; locked without __glibc" not in result.stderr
+
+
+def test_a_lock_without_this_platform_says_to_add_it(
+    cli: CLI, make_project: MakeProject, gpu_channel: Path
+) -> None:
+    if HERE != "linux-64":
+        pytest.skip("the session channel's stand-ins are for linux-64 and osx-arm64")
+    folder = _project(make_project, gpu_channel)
+    assert cli("sync", cwd=folder).exit_code == 0
+    doc = tomlkit.parse((folder / "condauv.toml").read_text(encoding="utf-8"))
+    doc["environment"]["platforms"] = ["osx-arm64"]
+    (folder / "condauv.toml").write_text(tomlkit.dumps(doc), encoding="utf-8")
+    lock_text = (folder / "condauv.lock").read_bytes()
+    hint = 'hint: add "linux-64" to [environment] platforms in condauv.toml'
+    result = cli("sync", cwd=folder)  # locking would not help: the manifest does not ask for it
+    assert result.exit_code == 2, result.stderr
+    assert hint in result.stderr and "run `condauv lock` again" not in result.stderr
+    assert (folder / "condauv.lock").read_bytes() == lock_text  # nothing written
+    assert cli("lock", cwd=folder).exit_code == 0
+    for command in (("sync", "--frozen"), ("pack",)):
+        result = cli(*command, cwd=folder)
+        assert result.exit_code == 2, (command, result.stderr)
+        assert hint in result.stderr, (command, result.stderr)
+        assert "it locks" not in result.stderr and "sync without --frozen" not in result.stderr

@@ -7,6 +7,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -371,7 +372,7 @@ def test_write_pylock_is_a_structured_file(tmp_path: Path) -> None:
         {"sha256": SHA[:-1] + " -r x"},
     ],
 )
-def test_write_pylock_checks_every_field_again(tmp_path: Path, change: dict[str, str]) -> None:
+def test_write_pylock_checks_every_field_again(tmp_path: Path, change: dict[str, Any]) -> None:
     with pytest.raises(LockfileError):
         write_pylock(tmp_path, [replace(REQUESTS, **change)])
     assert not (tmp_path / "pylock.toml").exists()

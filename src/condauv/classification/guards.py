@@ -7,6 +7,7 @@ import re
 from collections.abc import Collection, Mapping
 
 from condauv.errors import ConflictError
+from condauv.platforms import torch_backend_for_cuda
 
 __all__ = ["check_cuda_family", "check_cuda_line"]
 
@@ -46,7 +47,20 @@ def check_cuda_line(
     version), the PyPI torch backend (``cu126``: CUDA 12) and ``nvidia-*-cu11`` wheels must
     name one CUDA major version; ``auto`` and ``cpu`` name none. With ``driver`` (the target's
     ``[system-requirements] cuda``), no PyPI line may be newer than that driver's major version:
-    conda's packages say so to the solver through ``__cuda``, PyPI's wheels cannot."""
+    conda's packages say so to the solver through ``__cuda``, PyPI's wheels cannot; nor may the
+    backend be ``auto``, which uv picks from the LOCKING machine's driver (or ``cpu`` without one)."""
+    if torch_backend == "auto" and driver:
+        line = torch_backend_for_cuda(driver)
+        way_out = (
+            f'set torch-backend = "{line}" (the backend of that line)'
+            if line
+            else f"uv has no torch backend of CUDA {driver}"
+        )
+        raise ConflictError(
+            "[pypi-options] torch-backend = \"auto\" picks PyTorch's index by the locking machine's "
+            f'driver, not by the target\'s ([system-requirements] cuda = "{driver}") on {subdir}',
+            hint=f'{way_out}, or torch-backend = "cpu" for CPU-only wheels',
+        )
     pypi_lines: list[tuple[int, str]] = []
     backend = re.fullmatch(r"cu([0-9]+)([0-9])", torch_backend or "")
     if backend:

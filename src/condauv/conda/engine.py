@@ -41,6 +41,7 @@ from condauv.platforms import (
     applicable_requirements,
     current_subdir,
     python_site_packages,
+    requirement_applies,
     target_glibc,
 )
 
@@ -85,9 +86,13 @@ def virtual_packages(
     ``requirements`` (the manifest's ``[system-requirements]``) set the target's ``__cuda``,
     ``__glibc``, ``__linux`` and ``__osx`` whatever machine solves (those that apply to
     ``subdir``). The rest: this machine's own for its subdir (``CONDA_OVERRIDE_*`` honoured);
-    for another subdir, the baseline a lock for it promises (glibc 2.28, macOS 11, ...).
+    for another subdir, the baseline a lock for it promises (glibc 2.28, macOS 11, ...). Never
+    ``__cuda`` on osx. A ``CONDA_OVERRIDE_*`` that is no version is a :class:`UserError`.
     """
+    _check_overrides()
     found = _machine_or_baseline(subdir)
+    if not requirement_applies("cuda", subdir):  # macOS has no CUDA, whatever CONDA_OVERRIDE_CUDA says
+        found = [vp for vp in found if vp.name.normalized != "__cuda"]
     target = {
         SYSTEM_REQUIREMENTS[k]: v for k, v in applicable_requirements(requirements or {}, subdir).items()
     }
@@ -100,10 +105,36 @@ def virtual_packages(
     ]
 
 
+#: the ``CONDA_OVERRIDE_*`` variables that hold a version (rattler reads each; ARCHSPEC names a CPU).
+_VERSION_OVERRIDES = {"CUDA": "12.4", "GLIBC": "2.28", "LINUX": "5.10", "OSX": "13.0", "WIN": "10.0"}
+_OVERRIDE_VERSION = re.compile(r"^[0-9]+(?:\.[0-9]+)*$")
+
+
+def _check_overrides() -> None:
+    """Refuse a ``CONDA_OVERRIDE_*`` that is no version (``" 12.4"``, ``"garbage"``) before any
+    detection or baseline reads it; empty stays conda's "none" (no CUDA)."""
+    for key, example in _VERSION_OVERRIDES.items():
+        variable = f"CONDA_OVERRIDE_{key}"
+        value = os.environ.get(variable, "")
+        if value and not _OVERRIDE_VERSION.match(value):
+            raise UserError(
+                f"{variable}={value!r} is not a version",
+                hint=f'set it to digits and dots ({variable}={example}), to "" for none, or unset it',
+            )
+
+
 def _machine_or_baseline(subdir: str) -> list[GenericVirtualPackage]:
     if subdir == current_subdir():
         # detect() alone ignores CONDA_OVERRIDE_* in py-rattler 0.28; from_env() reads them
-        return [vp.into_generic() for vp in VirtualPackage.detect(VirtualPackageOverrides.from_env())]
+        try:
+            detected = VirtualPackage.detect(VirtualPackageOverrides.from_env())
+        except Exception as exc:  # rattler's DetectVirtualPackageError: an override it cannot use
+            raise UserError(
+                f"cannot detect this machine's virtual packages: {exc}",
+                hint="check the CONDA_OVERRIDE_* variables (CONDA_OVERRIDE_ARCHSPEC names a CPU, "
+                "such as x86_64_v3), or unset them",
+            ) from None
+        return [vp.into_generic() for vp in detected]
     arch = {"64": "x86_64", "aarch64": "aarch64", "arm64": "arm64", "ppc64le": "ppc64le"}
     base: list[tuple[str, str]] = [("__archspec", "1")]
     if subdir.startswith("linux"):
@@ -167,6 +198,7 @@ def solve(
         match_specs = [rattler.MatchSpec(spec) for spec in specs]
     except Exception as exc:
         raise SolveError(f"invalid conda spec: {exc}", hint='write it like "numpy >=1.26"') from None
+    virtual = virtual_packages(subdir, requirements)  # a bad CONDA_OVERRIDE_* is no channel error
 
     async def go() -> list[RepoDataRecord]:
         return await rattler.solve(
@@ -174,7 +206,7 @@ def solve(
             match_specs,
             gateway=_gateway(),
             platforms=[Subdir(subdir), Subdir("noarch")],
-            virtual_packages=virtual_packages(subdir, requirements),
+            virtual_packages=virtual,
             locked_packages=[package_to_record(p) for p in locked],
         )
 
@@ -211,7 +243,14 @@ def _explain_solver_error(text: str, specs: Sequence[str], subdir: str) -> Solve
     summary = "; ".join(clashes) or " ".join(line for line in lines if line)
     hint = f"relax one of the clashing specs (asked for: {', '.join(specs)})"
     needed = [key for key, name in SYSTEM_REQUIREMENTS.items() if re.search(rf"{name}\b", summary)]
-    if needed:  # a virtual package: the target machine's, which [system-requirements] can set
+    absent = [key for key in needed if not requirement_applies(key, subdir)]
+    if absent:  # one that no machine of this platform has (__cuda on macOS): nothing sets it
+        key = absent[0]
+        hint = (
+            f"{SYSTEM_REQUIREMENTS[key]} never exists on {subdir} ({key} does not apply to it): drop "
+            f"{subdir} from [environment] platforms, or the package that needs it; else {hint}"
+        )
+    elif needed:  # a virtual package: the target machine's, which [system-requirements] can set
         key = needed[0]
         hint = (
             f"{SYSTEM_REQUIREMENTS[key]} is the target machine's {key}: to lock for machines that "
@@ -529,12 +568,13 @@ def read_provided_distributions(
     return dict(zip((r.url for r in records), _run(go()), strict=True))
 
 
-def activation_script(prefix: Path) -> str:
-    """A bash script that activates ``prefix`` (PATH, CONDA_PREFIX, activate.d scripts)."""
+def activation_script(prefix: Path, shell: str = "bash") -> str:
+    """A script for ``shell`` (``bash``, ``zsh`` or ``fish``) that activates ``prefix`` (PATH,
+    CONDA_PREFIX, activate.d scripts)."""
     from rattler.shell import ActivationVariables, Shell, activate
 
     variables = ActivationVariables(
         current_prefix=Path(os.environ["CONDA_PREFIX"]) if os.environ.get("CONDA_PREFIX") else None,
         current_path=os.environ.get("PATH", "").split(os.pathsep),
     )
-    return activate(prefix, variables, Shell.bash).script
+    return activate(prefix, variables, getattr(Shell, shell)).script

@@ -408,7 +408,7 @@ def _accept_relocated_scripts(
         return
     for i in changed:
         path, digest, size, _ = jobs[i]
-        if digest is not None and relocated_script(path, digest, size, original):
+        if digest is not None and relocated_script(path, digest, size, original, prefix):
             states[i] = OK
 
 

@@ -3,6 +3,12 @@ installed (``#!/old/prefix/bin/python`` becomes ``#!/usr/bin/env python``), so t
 from the RECORD uv wrote. Such a script is unaltered when the RECORD's hash is that of the
 same file with the shebang uv wrote at the prefix the environment was synced to (its marker
 names the manifest; the manifest copy in conda-meta, the prefix): only the first line moved.
+
+Only the first lines a relocation writes are undone: conda-pack's ``#!/usr/bin/env python``
+(``rewrite_shebang`` in conda-pack 0.9.2 keeps the interpreter's file name and uv's options,
+none) and uv's own ``#!<prefix>/bin/python`` with the prefix the copy lies at now (conda-pack's
+``--dest-prefix``, or ``conda-unpack`` when conda-pack left the line alone). Any other
+interpreter, even one whose name holds "python", is an edit.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -18,6 +25,10 @@ from condauv.health.dists import record_digest
 __all__ = ["original_prefix", "relocated_script"]
 
 _LIMIT = 1 << 20  # a console script is a few hundred bytes: anything larger is not one
+#: the interpreter names a relocated shebang may keep (``python``, ``python3``, ``python3.11``)
+_PYTHON = re.compile(rb"python(?:3(?:\.[0-9]+)?)?")
+#: conda-pack's rewrite of a shebang into the prefix: ``#!/usr/bin/env <file name>``
+_ENV = b"#!/usr/bin/env "
 
 
 def original_prefix(prefix: Path) -> Path | None:
@@ -43,9 +54,9 @@ def original_prefix(prefix: Path) -> Path | None:
     return None if original == prefix.resolve() else original
 
 
-def relocated_script(path: str, digest: str, size: int | None, original: Path) -> bool:
-    """Whether the file at ``path`` is the script the RECORD entry (``digest``, ``size``) names,
-    but for a first line rewritten by a relocation (a Python shebang either way)."""
+def relocated_script(path: str, digest: str, size: int | None, original: Path, prefix: Path) -> bool:
+    """Whether the file at ``path`` in ``prefix`` is the script the RECORD entry (``digest``,
+    ``size``) names, but for a first line a relocation from ``original`` wrote."""
     try:
         info = os.lstat(path)
         if not stat.S_ISREG(info.st_mode) or info.st_size > _LIMIT:
@@ -54,10 +65,20 @@ def relocated_script(path: str, digest: str, size: int | None, original: Path) -
             first, newline, rest = handle.read().partition(b"\n")
     except OSError:
         return False
-    if not newline or not first.startswith(b"#!") or b"python" not in first:
+    python = _relocated_python(first, (prefix, original)) if newline else None
+    if python is None:
         return False
-    wrote = b"#!" + os.fsencode(original / "bin" / "python") + b"\n" + rest
+    wrote = b"#!" + os.fsencode(original / "bin") + b"/" + python + b"\n" + rest
     if size is not None and len(wrote) != size:
         return False
     sha256 = hashlib.sha256(wrote)
     return (sha256.hexdigest() if len(digest) == 64 else record_digest(sha256.digest())) == digest
+
+
+def _relocated_python(first: bytes, prefixes: tuple[Path, ...]) -> bytes | None:
+    """The interpreter's file name in a shebang a relocation writes (or uv wrote, at one of
+    ``prefixes``), or ``None`` for any other line."""
+    for start in (_ENV, *(b"#!" + os.fsencode(prefix / "bin") + b"/" for prefix in prefixes)):
+        if first.startswith(start) and _PYTHON.fullmatch(first, len(start)):
+            return first[len(start) :]
+    return None

@@ -18,7 +18,13 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from condauv.errors import ManifestError
-from condauv.platforms import KNOWN_SUBDIRS, SYSTEM_REQUIREMENTS, current_subdir, requirement_problem
+from condauv.platforms import (
+    KNOWN_SUBDIRS,
+    SYSTEM_REQUIREMENTS,
+    UV_TORCH_BACKENDS,
+    current_subdir,
+    requirement_problem,
+)
 from condauv.validation import check_strings, check_text, load_toml, read_text, url
 
 if TYPE_CHECKING:
@@ -49,8 +55,6 @@ _CONDA_VERSION = re.compile(r"^[A-Za-z0-9_.*+!<>=,|~ -]+$")
 _TOP_KEYS = {"environment", "pypi-options", "classify", "names", "system-requirements", *TABLES}
 _ENV_KEYS = {"name", "python", "channels", "platforms", "prefix"}
 _PYPI_OPTION_KEYS = {"index-url", "extra-index-urls", "find-links", "no-index", "torch-backend"}
-#: uv's ``--torch-backend`` values (uv 0.13.9: auto, cpu, cu80 ... cu132, rocm4.0.1 ... rocm7.2, xpu)
-_TORCH_BACKEND = re.compile(r"^(?:auto|cpu|xpu|cu[0-9]{2,3}|rocm[0-9]{1,2}(?:\.[0-9]{1,2}){1,2})$")
 _READ_HINT = "condauv.toml is UTF-8 text: save it as UTF-8, or run `condauv init` for a new one"
 _TOML_HINT = "fix the TOML at that line and column (the tables are described in the README)"
 _LINKS_HINT = 'give a folder ("wheels") or a URL ("https://host/wheels/" or "file:///path/wheels")'
@@ -402,10 +406,10 @@ def _pypi_options(raw: Any, path: Path) -> PypiOptions:
     torch = raw.get("torch-backend")
     if torch is not None:
         _expect(torch, str, file, "pypi-options.torch-backend", 'a string such as "cu126"')
-        if not _TORCH_BACKEND.match(torch):
+        if torch not in UV_TORCH_BACKENDS:  # uv's exact list: its error would print it after a lock began
             raise ManifestError(
                 f"{file}: pypi-options.torch-backend = {torch!r:.80} is not one of uv's PyTorch backends",
-                hint='write "auto" (from the driver), "cpu", a CUDA line such as "cu126", "rocm6.3" or "xpu"',
+                hint=f"write one of: {', '.join(UV_TORCH_BACKENDS)}",
             )
     return PypiOptions(
         index_url=index_url,

@@ -3,16 +3,21 @@
 conda-pack does the packing and the relocation (``bin/conda-unpack`` in the archive rewrites the
 old prefix wherever it is unpacked): it reads conda-meta for the conda side and takes every other
 file (uv's installs, condauv's synced lock and manifest in conda-meta) as it is. condauv's part is
-what comes before (the prefix is the project's, matches a fresh lock, and ``condauv check`` finds
-nothing) and the write (a temporary folder beside the output, renamed into place at the end).
+what comes before (the prefix is the project's, matches a fresh lock, ``condauv check`` finds
+nothing, no link leads out of it; files no package owns are named, :mod:`condauv.pack.contents`)
+and the write (a temporary folder beside the output, renamed into place at the end; a failure to
+write it, a full disk say, is one :class:`CondauvError` naming the output and the OS's reason).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
 import re
 import shutil
 import tempfile
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -58,9 +63,16 @@ class PackResult:
     size: int  # bytes
     files: int  # files in the archive
     format: str
+    unowned: tuple[str, ...] = ()  # prefix paths packed that neither conda-meta nor a RECORD owns
 
     def to_dict(self) -> dict[str, object]:
-        return {"path": str(self.path), "size": self.size, "files": self.files, "format": self.format}
+        return {
+            "path": str(self.path),
+            "size": self.size,
+            "files": self.files,
+            "format": self.format,
+            "unowned": list(self.unowned),
+        }
 
 
 def archive_format(output: Path) -> str:
@@ -88,14 +100,16 @@ def pack_environment(
 
     Refused, with nothing written: an output that condauv owns or cannot name a format, a prefix
     that is missing or not the project's, a lock that is missing, stale or lacks this platform,
-    and any finding of ``condauv check``. Holds the project lock: no sync changes the prefix while
-    it is read.
+    any finding of ``condauv check``, and a link that leads out of the prefix. Holds the project
+    lock: no sync changes the prefix while it is read. The result's path is the output's real
+    folder (no ``..``) and its name.
     """
     from condauv.project import holding_project_lock
 
     output = (output or default_output(project)).expanduser().absolute()
     fmt = archive_format(output)
     check_output(project, output)
+    output = output.parent.resolve() / output.name  # what check_output judged: the file, not a link's target
 
     @holding_project_lock
     def locked(project: Project) -> PackResult:
@@ -125,6 +139,12 @@ def check_output(project: Project, output: Path) -> None:
             f"-o {output} is a folder", hint="give the archive's file name, e.g. -o folder/env.tar.gz"
         )
     if not output.parent.is_dir():
+        existing = next(folder for folder in output.parents if folder.exists() or folder == folder.parent)
+        if existing.exists() and not existing.is_dir():
+            raise UserError(
+                f"-o {output}: {existing} is a file, not a folder",
+                hint="give a path in a folder, e.g. -o folder/env.tar.gz",
+            )
         raise UserError(
             f"-o {output}: the folder {output.parent} does not exist",
             hint="create the folder first, or write the archive elsewhere",
@@ -151,9 +171,13 @@ def _check_environment(project: Project) -> None:
     lock = load_lock(project.lock_path)
     fresh = freshness(project.manifest, lock)
     if lock is None or fresh is not Freshness.FRESH:
+        from condauv.sync.freshness import missing_platform_hint
+
         raise LockfileError(
             f"cannot pack {prefix}: {fresh.describe()}",
-            hint="run `condauv sync` (it locks, then makes the environment match), then pack",
+            hint=missing_platform_hint("`condauv sync`, then pack")
+            if fresh is Freshness.NO_PLATFORM
+            else "run `condauv sync` (it locks, then makes the environment match), then pack",
         )
     check_sources(lock, project.manifest)
     # judged for the machines the lock targets (a build host without a GPU packs for GPU nodes)
@@ -168,14 +192,22 @@ def _check_environment(project: Project) -> None:
         named = "; ".join(
             f"{kind}: {', '.join(dict.fromkeys(names))}" if names else kind for kind, names in kinds.items()
         )
+        count = len(report.findings)
         raise UserError(
-            f"cannot pack {prefix}: `condauv check` has {len(report.findings)} findings ({named:.300})",
-            hint="run `condauv check` for the details and `condauv sync` to repair, then pack",
+            f"cannot pack {prefix}: `condauv check` has {count} finding{'' if count == 1 else 's'} "
+            f"({named:.300})",
+            hint=_REPAIR,
         )
+
+
+#: what check's findings and conda-pack's refusals send the user to (plain sync finds the prefix in sync)
+_REPAIR = "run `condauv check` for the details and `condauv sync --repair` to repair, then pack"
 
 
 def _pack(prefix: Path, output: Path, fmt: str, on_progress: OnProgress | None) -> PackResult:
     import conda_pack  # type: ignore[import-untyped]
+
+    from condauv.pack.contents import leaving_links, unowned_files
 
     with warnings.catch_warnings():
         # uncached packages are scanned for the old prefix instead: nothing to tell the user
@@ -184,26 +216,98 @@ def _pack(prefix: Path, output: Path, fmt: str, on_progress: OnProgress | None) 
             env = conda_pack.CondaEnv.from_prefix(str(prefix))
         except conda_pack.CondaPackException as exc:
             raise _refusal(prefix, exc) from None
+    links = leaving_links(prefix, (file.target for file in env.files))
+    if links:
+        (link, target), more = links[0], len(links) - 1
+        raise UserError(
+            f"cannot pack {prefix}: {link!r} links to {target!r}, out of the environment: unpacked "
+            f"elsewhere, it would point back at this machine{f' (and {more} more links)' if more else ''}",
+            hint=f"remove {'them' if more else 'it'} (or put a copy of what it points to in its place), "
+            "then pack: a relocatable archive carries no link back to this machine",
+        )
+    unowned = unowned_files(prefix, (file.target for file in env.files if not file.is_conda))
     if on_progress is not None:
         env.files = _Reporting(env.files, on_progress)
     count = len(env.files)
-    with staging(output) as staged:
+    try:
+        with staging(output) as staged:
+            _write(env, staged, fmt, prefix)
+            # conda-pack's file is mkstemp's (0600): the archive gets the mode of the file it replaces
+            staged.chmod(output.stat().st_mode & 0o777 if output.is_file() else 0o644)
+            staged.replace(output)
+    except OSError as exc:
+        raise _os_failure(exc, prefix, output) from None
+    return PackResult(
+        path=output, size=output.stat().st_size, files=count, format=fmt, unowned=tuple(unowned)
+    )
+
+
+def _write(env: Any, staged: Path, fmt: str, prefix: Path) -> None:
+    """conda-pack's write into ``staged``; what failed in its compressing thread is raised here."""
+    import conda_pack
+
+    with _thread_failures() as failures:
         try:
             env.pack(output=str(staged), format=fmt, n_threads=-1)
         except conda_pack.CondaPackException as exc:
             raise _refusal(prefix, exc) from None
-        # conda-pack's file is mkstemp's (0600): the archive gets the mode of the file it replaces
-        staged.chmod(output.stat().st_mode & 0o777 if output.is_file() else 0o644)
-        staged.replace(output)
-    return PackResult(path=output, size=output.stat().st_size, files=count, format=fmt)
+        except OSError:
+            if not failures:
+                raise
+        if failures:
+            raise failures[0]  # the first cause (the main thread's error, if any, followed from it)
+
+
+@contextlib.contextmanager
+def _thread_failures() -> Iterator[list[BaseException]]:
+    """The exceptions of threads that end with one, collected while the block runs, the process's
+    hook back afterwards. conda-pack compresses a .tar.gz/.tar.bz2 in a thread of its own: on a full
+    disk it dies with a traceback on stderr, and the main thread may still finish a short archive."""
+    failures: list[BaseException] = []
+    saved = threading.excepthook
+
+    def collect(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is not None:
+            failures.append(args.exc_value)
+
+    threading.excepthook = collect
+    try:
+        yield failures
+    finally:
+        threading.excepthook = saved
+
+
+def _os_failure(exc: OSError, prefix: Path, output: Path) -> CondauvError:
+    """An OS error while packing: the output could not be written (exit 1: the disk, not the input),
+    or, when it names a file elsewhere, that file could not be read (or followed)."""
+    reason = exc.strerror or str(exc)
+    name = Path(os.fsdecode(exc.filename)) if exc.filename else None
+    if name is not None and not _written(name, output):
+        return CondauvError(
+            f"cannot pack {prefix}: {name}: {reason}",
+            hint="`condauv check` shows what is damaged; make the file readable, then pack",
+        )
+    room = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    return CondauvError(
+        f"cannot write {output}: {reason}",
+        hint="free some space there, or write the archive elsewhere with -o"
+        if room
+        else "write the archive into a folder you can write to, with -o",
+    )
+
+
+def _written(name: Path, output: Path) -> bool:
+    """Whether ``name`` is the output, or in (or is) the staging folder beside it."""
+    try:
+        first = name.relative_to(output.parent).parts[0]
+    except (ValueError, IndexError):
+        return False
+    return first == output.name or first.startswith(f".{output.name}.condauv-")
 
 
 def _refusal(prefix: Path, exc: Exception) -> CondauvError:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return UserError(
-        f"conda-pack cannot pack {prefix}: {' '.join(lines)[:300]}",
-        hint="run `condauv check` for the details and `condauv sync` to repair, then pack",
-    )
+    return UserError(f"conda-pack cannot pack {prefix}: {' '.join(lines)[:300]}", hint=_REPAIR)
 
 
 @contextlib.contextmanager

@@ -242,24 +242,32 @@ class Uv:
         done = _process.run(command, what="uv names its cache", env={**_ENV, **self.env})
         return Path(done.stdout.strip())
 
-    def cache_clean(self) -> None:
-        """``uv cache clean`` of :meth:`cache_dir` (uv waits for its other processes)."""
-        command = [find_uv(), "cache", "clean", "--no-config", "--color", "never"]
+    def cache_clean(self, names: Sequence[str] | None = None) -> None:
+        """``uv cache clean`` of :meth:`cache_dir` (uv waits for its other processes); with
+        ``names``, only those packages' entries (an empty list cleans nothing)."""
+        if names is not None and not names:
+            return
+        _refuse_bad_names(names or (), "clean from its cache")
+        command = [find_uv(), "cache", "clean", "--no-config", "--color", "never", *(names or ())]
         _process.run(command, what="uv cleans its cache", env={**_ENV, **self.env})
 
     def uninstall(self, python: Path, names: Sequence[str]) -> None:
         """Remove PyPI distributions by name (never called with a conda-owned name)."""
         if not names:
             return
-        bad = [name for name in names if not validation.is_pypi_name(name)]
-        if bad:  # names come from dist-info folder names, which a prefix's author chose
-            raise UserError(
-                f"refusing to ask uv to uninstall {bad[0]!r:.80}: not a PyPI name",
-                hint="a dist-info folder in the prefix has a name no installer writes: remove it by hand",
-            )
+        _refuse_bad_names(names, "uninstall")
         command = [*self._base("uninstall"), "--python", str(python), *names]
         _process.run(
             command, what="uv removes PyPI packages", env={**_ENV, **self.env}, own_group=self.own_group
+        )
+
+
+def _refuse_bad_names(names: Sequence[str], doing: str) -> None:
+    bad = [name for name in names if not validation.is_pypi_name(name)]
+    if bad:  # names come from dist-info folder names, which a prefix's author chose
+        raise UserError(
+            f"refusing to ask uv to {doing} {bad[0]!r:.80}: not a PyPI name",
+            hint="a dist-info folder in the prefix has a name no installer writes: remove it by hand",
         )
 
 

@@ -30,7 +30,8 @@ from condauv.project import Project, holding_project_lock
 from condauv.pypi.site import InstalledDistribution, installed_distributions, site_packages
 from condauv.pypi.uv import Uv
 from condauv.sync import journal
-from condauv.sync.freshness import Freshness, freshness
+from condauv.sync.freshness import Freshness, freshness, missing_platform_hint
+from condauv.sync.integrity import Installed, Notify, PypiInstaller
 
 if TYPE_CHECKING:
     from condauv.conda.records import CondaRecord
@@ -71,6 +72,8 @@ def current_lock(project: Project, *, frozen: bool, offline: bool) -> tuple[Lock
     if frozen:
         if state is Freshness.MISSING:
             hint = "run `condauv lock` first (or sync without --frozen)"
+        elif state is Freshness.NO_PLATFORM:
+            hint = missing_platform_hint()
         else:
             hint = "run `condauv lock` to update it, or sync without --frozen"
         raise LockfileError(f"{state.describe()}, and --frozen forbids locking", hint=hint)
@@ -88,12 +91,14 @@ def sync(
     offline: bool = False,
     force: bool = False,
     repair: bool = False,
+    notify: Notify | None = None,
 ) -> SyncReport:
     """Make ``project.prefix`` hold exactly the lock's packages for this platform.
 
     Then repair what ``condauv check`` finds: always the damage seen in dist-info folders
     (PyPI copies of conda-owned distributions, duplicates), which costs a directory listing;
     with ``repair`` also altered or missing files, which costs hashing every file.
+    ``notify`` hears a line for a person before each sdist is built (its build code runs).
     """
     state = prefix_state(project.prefix)  # a folder that is no prefix: refused before anything is written
     # a folder of it that links out of the prefix (conda-meta included, in a new one too): idem
@@ -101,23 +106,41 @@ def sync(
     # a machine the lock does not target: refused before a lock is written or a file changes
     from condauv.sync.target import check_machine
 
+    platforms = project.manifest.environment.platforms
+    if current_subdir() not in platforms:  # locking would not help: it locks these platforms only
+        raise UserError(
+            f"condauv.toml does not target this machine's platform, {current_subdir()} "
+            f"(its platforms: {', '.join(platforms)})",
+            hint=missing_platform_hint("run `condauv sync`"),
+        )
     check_machine(project.manifest.system_requirements)
     lock, relocked = current_lock(project, frozen=frozen, offline=offline)
     if dict(lock.system_requirements) != project.manifest.system_requirements:
         check_machine(dict(lock.system_requirements))
+    platform = current_subdir()
+    conda = lock.conda_for(platform)
+    python_version = lock.python_version(platform)
+    if python_version is None:
+        raise LockfileError(f"condauv.lock has no python for {platform}", hint="run `condauv lock` again")
+    uv = Uv(offline=offline, index_args=project.manifest.pypi_options.uv_args())  # credentials
+    installer = PypiInstaller(uv, project.prefix, python_version, notify=notify)
+
+    def verify_artifacts() -> None:
+        """A bad conda archive, or a file:// wheel or sdist that is not the lock's: refused
+        before anything is written."""
+        _verify_conda_archives(project.prefix, conda)
+        installer.check(_pypi_to_install(project.prefix, lock, platform, python_version))
+
+    if state is PrefixState.NEW:  # before the prefix's own lock file makes the folder
+        verify_artifacts()
     with _fs.exclusive_lock(project.prefix / "conda-meta" / ".condauv-sync.lock"):
         report = SyncReport(project.prefix, locked=relocked)
-        platform = current_subdir()
-        conda = lock.conda_for(platform)
-        python_version = lock.python_version(platform)
-        if python_version is None:
-            raise LockfileError(f"condauv.lock has no python for {platform}", hint="run `condauv lock` again")
-        _verify_conda_archives(project.prefix, conda)  # a bad archive: refused before anything is written
+        if state is not PrefixState.NEW:  # what is installed decides what to check: under the lock
+            verify_artifacts()
         if state is PrefixState.NEW:  # the only time the marker is written (and adopt --in-place)
             mark_managed(project.prefix, project.manifest.path)
         elif state is PrefixState.FOREIGN and not force:
             refuse_foreign_removals(project.prefix, lock)
-        uv = Uv(offline=offline, index_args=project.manifest.pypi_options.uv_args())  # credentials
         # journal: an earlier sync killed part-way left one; this sync verifies every file then
         interrupted = journal.pending(project.prefix)
         changing = journal.Opener(
@@ -125,10 +148,10 @@ def sync(
         )
         report.interrupted = interrupted.describe() if interrupted else None
         _sync_conda(project, conda, python_version, uv, report, changing)
-        _sync_pypi(project.prefix, lock, platform, python_version, uv, report, changing)
+        _sync_pypi(project.prefix, lock, platform, python_version, installer, report, changing)
         verify = repair or interrupted is not None
         if verify or _dist_info_damage(project.prefix, lock, platform, python_version):
-            _repair(project.prefix, lock, platform, python_version, uv, report, changing, verify_files=verify)
+            _repair(project.prefix, lock, platform, installer, report, changing, verify_files=verify)
         _keep_synced_copy(project, lock)
         if changing.written or interrupted is not None:
             journal.clear(project.prefix)  # journal: every change is complete
@@ -309,12 +332,29 @@ def _remove_pypi_side(prefix: Path, python_version: str, uv: Uv, report: SyncRep
         report.pypi_removed += [f"{d.name} {d.version}" for d in old]
 
 
+def _pypi_to_install(prefix: Path, lock: Lock, platform: str, python_version: str) -> list[PypiPackage]:
+    """What :func:`_sync_pypi` will install, asked before the conda side changes (a new
+    interpreter's site-packages is empty: everything)."""
+    installed = installed_distributions(site_packages(prefix, python_version))
+    return _to_install(lock.pypi_for(platform), installed)
+
+
+def _to_install(
+    wanted: Sequence[PypiPackage], installed: Sequence[InstalledDistribution]
+) -> list[PypiPackage]:
+    """The locked packages not installed once, at the locked version."""
+    versions: dict[str, list[str]] = {}
+    for dist in installed:
+        versions.setdefault(dist.name, []).append(dist.version)
+    return sorted((p for p in wanted if versions.get(p.name, []) != [p.version]), key=lambda p: p.name)
+
+
 def _sync_pypi(
     prefix: Path,
     lock: Lock,
     platform: str,
     python_version: str,
-    uv: Uv,
+    installer: PypiInstaller,
     report: SyncReport,
     changing: Callable[[], None],
 ) -> None:
@@ -334,27 +374,48 @@ def _sync_pypi(
     for dist in installed:
         by_name.setdefault(dist.name, []).append(dist)
     remove = sorted(name for name, dists in by_name.items() if name not in owned and name not in wanted)
-    install = [
-        p for name, p in sorted(wanted.items()) if [d.version for d in by_name.get(name, [])] != [p.version]
-    ]
-    python = prefix / "bin" / "python"
+    install = _to_install(list(wanted.values()), installed)
     if remove or install:
         changing()
     if remove:
-        uv.uninstall(python, remove)
+        installer.uv.uninstall(prefix / "bin" / "python", remove)
         report.pypi_removed += [f"{n} {by_name[n][0].version}" for n in remove]
     if install:
-        _install_locked(uv, python, install)
+        done = installer.install(install)
         report.pypi_added += [f"{p.name} {p.version}" for p in install]
+        # files that differ from their RECORD right after uv linked them: uv's cache entry was
+        # altered (an edit in another prefix, through a hard link), so it is fetched again
+        again = [p for p in install if p.name in done.altered]
+        if again:
+            fetched = installer.install(again, refetch=True)
+            report.repaired += [
+                f"fetched {p.name} {p.version} (pypi) again: uv's cache held altered files"
+                for p in fetched.good
+            ]
+            report.unrepaired += _still_altered(again, fetched, offline=installer.uv.offline)
 
 
-def _install_locked(uv: Uv, python: Path, packages: Sequence[PypiPackage]) -> None:
-    """uv installs ``packages`` from a pylock.toml: a file it parses, no requirement lines
-    built from lock text, each field checked again as it is written."""
-    from condauv.pypi.uv import write_pylock
+def _still_altered(packages: Sequence[PypiPackage], done: Installed, *, offline: bool) -> list[str]:
+    """What :attr:`SyncReport.unrepaired` says of packages whose files still differ from their
+    RECORD after uv installed them again, fetched anew."""
+    from condauv.conda.verify import archive_path
 
-    with _fs.scratch_dir("condauv-install-") as tmp:  # in condauv's cache: a killed sync's is removed
-        uv.install(python, write_pylock(Path(tmp), packages), packages)
+    lines = []
+    for package in packages:
+        files = done.altered.get(package.name)
+        if not files:
+            continue
+        shown = ", ".join(files[:3]) + (", ..." if len(files) > 3 else "")
+        why = (
+            "uv's cache holds the altered copy, and --offline forbids downloading it again"
+            if offline and archive_path(package.url) is None
+            else "its artifact's RECORD does not match its files"
+        )
+        lines.append(
+            f"{package.name} {package.version} (pypi): {len(files)} file(s) differ from its RECORD "
+            f"after installing it again ({shown}): {why}"
+        )
+    return lines
 
 
 def _dist_info_damage(prefix: Path, lock: Lock, platform: str, python_version: str) -> bool:
@@ -374,8 +435,7 @@ def _repair(
     prefix: Path,
     lock: Lock,
     platform: str,
-    python_version: str,
-    uv: Uv,
+    installer: PypiInstaller,
     report: SyncReport,
     changing: Callable[[], None],
     *,
@@ -391,6 +451,8 @@ def _repair(
     _, repairs = inspect_prefix(prefix, lock=lock, verify_files=verify_files)
     if not repairs:
         return
+    reinstall = [p for p in lock.pypi_for(platform) if p.name in repairs.reinstall]
+    installer.check(reinstall)  # a file:// artifact that is not the lock's: before anything changes
     changing()
     locked_conda = lock.conda_for(platform)
     locked_names = {p.name for p in locked_conda}
@@ -415,10 +477,11 @@ def _repair(
         for folder, what in sorted(repairs.strays.items()):
             remove_distribution(prefix, folder, keep=conda_paths)
             report.repaired.append(f"removed {folder.name} ({what})")
-    reinstall = [p for p in lock.pypi_for(platform) if p.name in repairs.reinstall]
     if reinstall:
-        _install_locked(uv, prefix / "bin" / "python", reinstall)
-        report.repaired += [f"reinstalled {p.name} {p.version} (pypi)" for p in reinstall]
+        # fetched again: uv links from its cache, which an edit through a hard link altered too
+        done = installer.install(reinstall, refetch=True)
+        report.repaired += [f"reinstalled {p.name} {p.version} (pypi)" for p in done.good]
+        report.unrepaired += _still_altered(reinstall, done, offline=installer.uv.offline)
     report.unrepaired += repairs.unrepairable
 
 

@@ -26,6 +26,7 @@ from condauv.sync.locking import build_lock
 
 if TYPE_CHECKING:
     from condauv.importing import Imported
+    from condauv.sync.integrity import Notify
 
 __all__ = ["ChangeResult", "add", "init", "remove"]
 
@@ -86,7 +87,14 @@ def init(
 
 
 def _apply(
-    project: Project, document: ManifestDocument, *, no_sync: bool, offline: bool, force: bool, verb: str
+    project: Project,
+    document: ManifestDocument,
+    *,
+    no_sync: bool,
+    offline: bool,
+    force: bool,
+    verb: str,
+    notify: Notify | None = None,
 ) -> ChangeResult:
     edited = document.manifest()
     state = None if no_sync else prefix_state(project.prefix)  # no prefix to write: refused first
@@ -96,7 +104,7 @@ def _apply(
         refuse_foreign_removals(project.prefix, new_lock, retry=f"condauv {verb} --force")
     _fs.atomic_write_many([(edited.path, document.text()), (project.lock_path, new_lock.to_toml())])
     updated = project.with_manifest(edited)
-    report = None if no_sync else sync(updated, frozen=True, offline=offline, force=force)
+    report = None if no_sync else sync(updated, frozen=True, offline=offline, force=force, notify=notify)
     return ChangeResult(updated, new_lock, report)
 
 
@@ -108,13 +116,15 @@ def add(
     no_sync: bool = False,
     offline: bool = False,
     force: bool = False,
+    notify: Notify | None = None,
 ) -> ChangeResult:
     """Add (or change) ``entries`` in the manifest, lock, then sync unless ``no_sync``;
-    ``force`` as for :func:`~condauv.sync.apply.sync` (a foreign prefix loses what the lock lacks)."""
+    ``force`` and ``notify`` as for :func:`~condauv.sync.apply.sync` (a foreign prefix loses what
+    the lock lacks; a line before each sdist is built)."""
     document = ManifestDocument.open(project.manifest.path)
     for entry in entries:
         document.add(entry)
-    return _apply(project, document, no_sync=no_sync, offline=offline, force=force, verb="add")
+    return _apply(project, document, no_sync=no_sync, offline=offline, force=force, verb="add", notify=notify)
 
 
 @holding_project_lock
@@ -125,9 +135,12 @@ def remove(
     no_sync: bool = False,
     offline: bool = False,
     force: bool = False,
+    notify: Notify | None = None,
 ) -> ChangeResult:
     """Remove ``names`` from the manifest; their now-unneeded dependencies leave the lock too."""
     document = ManifestDocument.open(project.manifest.path)
     for name in names:
         document.remove(name)
-    return _apply(project, document, no_sync=no_sync, offline=offline, force=force, verb="remove")
+    return _apply(
+        project, document, no_sync=no_sync, offline=offline, force=force, verb="remove", notify=notify
+    )

@@ -8,7 +8,7 @@ from condauv.lock.model import Lock
 from condauv.manifest.model import Manifest
 from condauv.platforms import current_subdir
 
-__all__ = ["Freshness", "freshness"]
+__all__ = ["Freshness", "freshness", "missing_platform_hint"]
 
 
 class Freshness(enum.Enum):
@@ -24,6 +24,11 @@ class Freshness(enum.Enum):
             Freshness.NO_PLATFORM: f"condauv.lock has no packages for this platform ({current_subdir()})",
             Freshness.FRESH: "condauv.lock is up to date",
         }[self]
+
+
+def missing_platform_hint(then: str = "run `condauv lock`") -> str:
+    """The way out of :attr:`Freshness.NO_PLATFORM`: locking alone locks the manifest's platforms."""
+    return f'add "{current_subdir()}" to [environment] platforms in condauv.toml, then {then}'
 
 
 def freshness(manifest: Manifest, lock: Lock | None) -> Freshness:

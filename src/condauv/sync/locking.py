@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
+
+from packaging.utils import canonicalize_name
 
 from condauv import _fs
 from condauv.classification import Decision, decide
@@ -14,7 +16,8 @@ from condauv.classification.knowledge import knowledge
 from condauv.classification.policy import is_open
 from condauv.conda.channels import channel_url
 from condauv.conda.records import spec_name
-from condauv.errors import SolveError
+from condauv.errors import SolveError, UserError
+from condauv.lock.diff import VersionChange, version_changes
 from condauv.lock.model import CondaPackage, Lock, PypiPackage
 from condauv.lock.reasons import conda_reasons, pypi_dependency_reason, python_reason
 from condauv.lock.validate import load_previous
@@ -24,7 +27,7 @@ from condauv.project import Project, holding_project_lock
 from condauv.pypi.resolve import Owner, resolve
 from condauv.pypi.uv import Uv
 
-__all__ = ["LockResult", "build_lock", "lock"]
+__all__ = ["LockResult", "Upgrade", "build_lock", "lock"]
 
 log = logging.getLogger("condauv.lock")
 
@@ -34,23 +37,80 @@ class LockResult:
     lock: Lock
     changed: bool  # the file on disk was (or would be) rewritten
     moved: tuple[Move, ...] = ()  # [dependencies] entries whose manager changed
+    changes: tuple[VersionChange, ...] = ()  # versions added, removed or moved since the previous lock
+
+
+@dataclass(frozen=True, slots=True)
+class Upgrade:
+    """Which locked versions stop being preferred (``lock --upgrade [NAME...]``): those of
+    ``names`` (normalised, either side), or every one when ``names`` is empty. Without it a lock
+    keeps every locked version the manifest still allows, as ``uv lock`` does."""
+
+    names: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def of(cls, names: Collection[str]) -> Upgrade:
+        return cls(frozenset(canonicalize_name(n) for n in names))
+
+    def covers(self, name: str) -> bool:
+        return not self.names or canonicalize_name(name) in self.names
+
+    def kept(self, previous: Lock | None) -> Lock | None:
+        """``previous`` without the packages to upgrade: what the solvers still prefer."""
+        if previous is None or not self.names:
+            return None
+        return replace(
+            previous,
+            conda=tuple(p for p in previous.conda if not self.covers(p.name)),
+            pypi=tuple(p for p in previous.pypi if not self.covers(p.name)),
+        )
+
+    def check(self, previous: Lock | None) -> None:
+        """Every name must be one the lock holds (a typo would otherwise upgrade nothing)."""
+        locked = set()
+        if previous is not None:
+            locked = {canonicalize_name(p.name) for p in previous.conda}
+            locked |= {canonicalize_name(p.name) for p in previous.pypi}
+        unknown = sorted(self.names - locked)
+        if unknown:
+            where = "condauv.lock" if previous else "the lock (there is none yet)"
+            raise UserError(
+                f"--upgrade {', '.join(unknown)}: not in {where}",
+                hint="name packages the lock holds (`condauv list`), or give --upgrade alone to "
+                "upgrade everything",
+            )
 
 
 @holding_project_lock
 def lock(
-    project: Project, *, offline: bool = False, write: bool = True, reclassify: bool = False
+    project: Project,
+    *,
+    offline: bool = False,
+    write: bool = True,
+    reclassify: bool = False,
+    upgrade: Upgrade | None = None,
 ) -> LockResult:
     """Lock ``project`` and write ``condauv.lock`` when its text changes; ``reclassify`` decides
-    every entry again instead of keeping the previous lock's decisions."""
+    every entry again instead of keeping the previous lock's decisions; ``upgrade`` lets the
+    versions it covers move to the newest the manifest allows (decisions stay)."""
     previous = load_previous(project.lock_path, project.manifest)
-    new = build_lock(project.manifest, previous=previous, offline=offline, reclassify=reclassify)
+    if upgrade is not None:
+        upgrade.check(previous)
+    new = build_lock(
+        project.manifest,
+        previous=previous,
+        offline=offline,
+        reclassify=reclassify,
+        upgrade=upgrade,
+    )
     text = new.to_toml()
     old = project.lock_path.read_bytes() if project.lock_path.exists() else None  # maybe not UTF-8
     changed = text.encode() != old
     if write and changed:
         _fs.atomic_write_text(project.lock_path, text)
     moved = moves(project.manifest.requested, previous, new, project.manifest.names)
-    return LockResult(new, changed, tuple(moved))
+    changes = version_changes(previous, new) if previous is not None else []
+    return LockResult(new, changed, tuple(moved), tuple(changes))
 
 
 def decisions(
@@ -87,9 +147,18 @@ def decisions(
 
 
 def build_lock(
-    manifest: Manifest, *, previous: Lock | None = None, offline: bool = False, reclassify: bool = False
+    manifest: Manifest,
+    *,
+    previous: Lock | None = None,
+    offline: bool = False,
+    reclassify: bool = False,
+    upgrade: Upgrade | None = None,
 ) -> Lock:
-    """The lock for ``manifest``; nothing is written. Raises on any conflict."""
+    """The lock for ``manifest``; nothing is written. Raises on any conflict.
+
+    ``previous`` keeps its decisions, and its versions on both sides where the manifest allows
+    (rattler's locked packages, uv's preferences), except those ``upgrade`` covers."""
+    kept = previous if upgrade is None else upgrade.kept(previous)
     from condauv.conda import engine
 
     env = manifest.environment
@@ -109,7 +178,7 @@ def build_lock(
     _note_inapplicable(system, env.platforms)
     solved = {
         subdir: engine.solve(
-            urls, specs, subdir, locked=previous.conda_for(subdir) if previous else (), requirements=system
+            urls, specs, subdir, locked=kept.conda_for(subdir) if kept else (), requirements=system
         )
         for subdir in env.platforms
     }
@@ -165,6 +234,7 @@ def build_lock(
             subdir=subdir,
             uv=uv,
             glibc=system.get("glibc"),
+            preferences=kept.pypi_for(subdir) if kept else (),
         )
         check_cuda_family({r.name.normalized for r in records}, {a.name for a in artifacts}, subdir)
         check_cuda_line(
@@ -188,6 +258,7 @@ def build_lock(
                     if entry
                     else pypi_dependency_reason(artifact.required_by),
                     entry=labels.get(entry.key) if entry else None,
+                    requires=artifact.requires,
                 )
             )
     return Lock(
@@ -201,14 +272,14 @@ def build_lock(
 
 
 def _note_inapplicable(system: Mapping[str, str], platforms: tuple[str, ...]) -> None:
-    """Say once per platform, as pixi does, that ``cuda`` does not apply to it (macOS); the
-    other keys name their platform (glibc and linux: linux only; macos: osx only)."""
-    from condauv.platforms import applicable_requirements
+    """Say once per platform, as pixi does, which requirements do not apply to it (``cuda`` on
+    macOS; glibc and linux: linux only; macos: osx only): each is locked without that one."""
+    from condauv.platforms import SYSTEM_REQUIREMENTS, requirement_applies
 
     for subdir in platforms:
-        if "cuda" in system and "cuda" not in applicable_requirements(system, subdir):
+        for key in sorted(k for k in system if not requirement_applies(k, subdir)):
             logging.getLogger("condauv").warning(
-                "note: cuda does not apply to %s; locked without __cuda", subdir
+                "note: %s does not apply to %s; locked without %s", key, subdir, SYSTEM_REQUIREMENTS[key]
             )
 
 

@@ -3,6 +3,7 @@ virtual packages (``CONDA_OVERRIDE_*`` honoured), checked before ``sync`` change
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 
 from condauv.errors import UserError
@@ -20,15 +21,29 @@ _WHAT = {
 
 
 def machine_shortfall(
-    requirements: Mapping[str, str], machine: Mapping[str, str], subdir: str
+    requirements: Mapping[str, str],
+    machine: Mapping[str, str],
+    subdir: str,
+    *,
+    overrides: Mapping[str, str] | None = None,
 ) -> UserError | None:
     """The first requirement (that applies to ``subdir``) that ``machine`` (virtual package
-    name -> version) lacks or has at a lower version, as the error to raise; ``None``: all met."""
+    name -> version) lacks or has at a lower version, as the error to raise; ``None``: all met.
+    ``overrides``: the ``CONDA_OVERRIDE_*`` variables set (an empty one is conda's "none")."""
     for key, wanted in sorted(applicable_requirements(requirements, subdir).items()):
         have = machine.get(SYSTEM_REQUIREMENTS[key])
         if have is not None and version_tuple(have) >= version_tuple(wanted):
             continue
         missing, lower, variable = _WHAT[key]
+        said = (overrides or {}).get(variable)
+        if said:  # the machine's version is the override's: the way out is not to set it
+            return UserError(
+                f"{variable}={said} says this machine has {key} {have or 'none'}; "
+                f"the lock targets {key} {wanted}",
+                hint=f"unset {variable} and sync on a machine with {key} {wanted} or newer, or set "
+                f"{variable}={wanted} if this one has that; to target this machine, change {key} in "
+                "[system-requirements] and run `condauv lock`",
+            )
         has = missing if have is None else lower.format(have=have)
         return UserError(
             f"this machine has {has}; the lock targets {key} {wanted}; set {variable} to install anyway",
@@ -47,6 +62,7 @@ def check_machine(requirements: Mapping[str, str]) -> None:
     from condauv.conda.engine import virtual_packages
 
     machine = {vp.name.normalized: str(vp.version) for vp in virtual_packages(subdir)}
-    problem = machine_shortfall(requirements, machine, subdir)
+    overrides = {variable: os.environ.get(variable, "") for _, _, variable in _WHAT.values()}
+    problem = machine_shortfall(requirements, machine, subdir, overrides=overrides)
     if problem is not None:
         raise problem

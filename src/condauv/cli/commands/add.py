@@ -32,7 +32,9 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     )
     entries = [parse_user_spec(spec, table) for spec in args.specs]
     project = load_project(args)
-    result = add(project, entries, no_sync=args.no_sync, offline=args.offline, force=args.force)
+    result = add(
+        project, entries, no_sync=args.no_sync, offline=args.offline, force=args.force, notify=out.info
+    )
     names = ", ".join(e.name for e in entries)
     code = 0
     if result.sync is not None:

@@ -23,7 +23,12 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     from condauv.sync.changes import remove
 
     result = remove(
-        load_project(args), args.names, no_sync=args.no_sync, offline=args.offline, force=args.force
+        load_project(args),
+        args.names,
+        no_sync=args.no_sync,
+        offline=args.offline,
+        force=args.force,
+        notify=out.info,
     )
     code = 0
     if result.sync is not None:

@@ -29,6 +29,11 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     from condauv.sync.apply import sync
 
     report = sync(
-        load_project(args), frozen=args.frozen, offline=args.offline, force=args.force, repair=args.repair
+        load_project(args),
+        frozen=args.frozen,
+        offline=args.offline,
+        force=args.force,
+        repair=args.repair,
+        notify=out.info,  # an sdist built: its build code runs (silent with -q and --json)
     )
     return report_sync(out, report)

@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
-    from condauv.pack.bundle import relocate_bundle, unpack_bundle
+    from condauv.pack.unbundle import relocate_bundle, unpack_bundle
 
     if args.bundle.is_dir():
         folder = args.bundle.resolve()
