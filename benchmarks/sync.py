@@ -12,50 +12,17 @@ Needs PyPI for the first run (the demo's PyPI packages); later runs use the cach
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-DIRECT = r"""
-import asyncio, subprocess, sys, tempfile
-from pathlib import Path
-import rattler
-from condauv import paths
-from condauv.conda.engine import package_to_record
-from condauv.lock import load_lock
-from condauv.platforms import current_subdir
-from condauv.pypi.uv import find_uv
+if not __package__:  # run as a file: import the benchmarks as the package they are
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-lock = load_lock(Path(sys.argv[1]))
-prefix = Path(sys.argv[2])
-platform = current_subdir()
-records = [package_to_record(p) for p in lock.conda_for(platform)]
-asyncio.run(rattler.install(records, target_prefix=prefix, cache_dir=paths.conda_pkgs_dir(),
-                            show_progress=False, execute_link_scripts=False))
-with tempfile.TemporaryDirectory() as tmp:
-    reqs = Path(tmp) / "r.txt"
-    lines = [f"{p.name} @ {p.url} --hash=sha256:{p.sha256}" for p in lock.pypi_for(platform)]
-    reqs.write_text("\n".join(lines) + "\n")
-    subprocess.run([find_uv(), "pip", "install", "--python", str(prefix / "bin" / "python"), "--no-deps",
-                    "--require-hashes", "--no-index", "-r", str(reqs), "-q"], check=True)
-"""
-
-
-def _time(action: Callable[[], None], repeat: int, reset: Callable[[], None] | None = None) -> list[float]:
-    times = []
-    for _ in range(repeat):
-        if reset:
-            reset()
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return times
+from benchmarks._shared import bench_cache, direct_inputs, direct_install, median, side_by_side, user_env
 
 
 def main() -> int:
@@ -75,27 +42,32 @@ def main() -> int:
         prefix = result.project.prefix
         lock = result.project.lock_path
         other = Path(tmp) / "direct-env"
-        env = {**os.environ}
+        env = user_env(bench_cache() / "pycache")  # bytecode cached, as after a pip install
+        inputs = direct_inputs(lock, Path(tmp) / "direct")
+        from condauv import paths
+
+        pkgs = paths.conda_pkgs_dir()
 
         def condauv_sync() -> None:
             subprocess.run([*condauv, "sync", "--frozen", "-q"], cwd=project, check=True, env=env)
 
         def direct() -> None:
-            subprocess.run([sys.executable, "-c", DIRECT, str(lock), str(other)], check=True, env=env)
+            direct_install(inputs, other, pkgs, env)
 
         def clear(path: Path) -> Callable[[], None]:
             return lambda: shutil.rmtree(path, ignore_errors=True)
 
-        # interleave the two so that machine noise hits both alike
-        t_condauv: list[float] = []
-        t_direct: list[float] = []
-        for _ in range(args.repeat):
-            t_condauv += _time(condauv_sync, 1, clear(prefix))
-            t_direct += _time(direct, 1, clear(other))
-        t_noop = _time(condauv_sync, args.repeat)
+        for warm_up, reset in ((condauv_sync, clear(prefix)), (direct, clear(other))):
+            reset()
+            warm_up()  # bytecode compiled, as a user's second run finds it
+        # interleaved, so that machine noise hits both alike
+        times = side_by_side(
+            {"condauv": (condauv_sync, clear(prefix)), "direct": (direct, clear(other))}, args.repeat
+        )
+        t_noop = side_by_side({"noop": (condauv_sync, None)}, args.repeat).wall["noop"]
 
     lock_stats = lock.name
-    med_c, med_d, med_n = (statistics.median(t) for t in (t_condauv, t_direct, t_noop))
+    med_c, med_d, med_n = (median(t) for t in (times.wall["condauv"], times.wall["direct"], t_noop))
     print(f"\nsync into an empty prefix, warm caches (median of {args.repeat}; {lock_stats}):")
     print(f"  condauv sync --frozen          {med_c:7.3f} s")
     print(f"  rattler.install + uv (direct)  {med_d:7.3f} s")

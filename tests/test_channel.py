@@ -392,12 +392,15 @@ def test_demo_channel_is_built_once(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     wheels = tmp_path / "cache" / "wheels"
     wheels.mkdir(parents=True)
     shutil.copy(numpy_wheel(), wheels)  # no network: the cached wheel is used
-    channel = demo_channel()
+    builds: list[str] = []
+    channel = demo_channel(on_build=lambda: builds.append("built"))
+    assert builds == ["built"]
     assert channel.parent == tmp_path / "cache" / "channels"
     names = {r.name.normalized for r in solve([channel], ["python", "numpy"])}
     assert names == {"python", "numpy"}
     mtime = (channel / current_subdir() / "repodata.json").stat().st_mtime_ns
-    assert demo_channel() == channel
+    assert demo_channel(on_build=lambda: builds.append("again")) == channel
+    assert builds == ["built"]  # cached: not built, and not announced as built
     assert (channel / current_subdir() / "repodata.json").stat().st_mtime_ns == mtime
     assert not [p for p in channel.parent.iterdir() if p.name.startswith(".")]
     assert not (channel / ".tmp").exists()

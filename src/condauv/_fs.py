@@ -21,10 +21,12 @@ __all__ = [
     "atomic_write_text",
     "exclusive_lock",
     "holds_lock",
+    "is_stale_temp_dir",
     "remove_stale_temp_dirs",
     "remove_stale_temp_files",
     "report_waits",
     "scratch_dir",
+    "shared_lock",
 ]
 
 #: Called with a line saying whom a process waits for, when a lock is held by another process.
@@ -142,6 +144,40 @@ def exclusive_lock(
         os.close(fd)
 
 
+@contextlib.contextmanager
+def shared_lock(path: Path, *, what: str = "the lock") -> Iterator[None]:
+    """Hold a shared advisory lock on the file ``path``: any number of holders at once, none
+    while an :func:`exclusive_lock` on it is held (and the reverse). Re-entrant in this process
+    like :func:`exclusive_lock`; a holder waiting for an exclusive one is told whom it waits for
+    (the exclusive holder's note in the file)."""
+    key = path.absolute()
+    if _held.get(key, 0) > 0:
+        _held[key] += 1
+        try:
+            yield
+        finally:
+            _held[key] -= 1
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = _open_lock_file(path)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if _wait_reporter is not None:
+                who = _read_note(path) or "another process"
+                _wait_reporter(f"waiting for {what} ({path}), held by {who}")
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        _held[key] = 1
+        try:
+            yield
+        finally:
+            _held.pop(key, None)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
 def _open_lock_file(path: Path) -> int:
     """The lock file, never through a link (``O_NOFOLLOW``: a link in its place is an error, not
     a file created wherever it points); read-only where it exists on a read-only file system
@@ -240,12 +276,18 @@ def remove_stale_temp_dirs() -> list[Path]:
         with contextlib.suppress(OSError):
             entries += root.iterdir()
     for entry in entries:
-        host, _, pid = entry.name.rpartition("-")
-        if host != _HOST or not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+        if not is_stale_temp_dir(entry):
             continue
         shutil.rmtree(entry, ignore_errors=True)
         removed.append(entry)
     return removed
+
+
+def is_stale_temp_dir(entry: Path) -> bool:
+    """Whether ``entry`` (in a temp root) is the folder of a condauv process of this host that
+    is gone: never another host's (its processes cannot be seen from here) nor a running one's."""
+    host, _, pid = entry.name.rpartition("-")
+    return host == _HOST and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid))
 
 
 def remove_stale_temp_files(paths: Sequence[Path]) -> list[Path]:

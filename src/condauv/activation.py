@@ -1,16 +1,22 @@
-"""``condauv run``: a command inside the activated environment (rattler writes the activation)."""
+"""``condauv run`` and ``condauv shell``: a command, or the user's shell, inside the activated
+environment (rattler writes the activation)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import shlex
 import shutil
-from collections.abc import Sequence
+import signal
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from condauv import _process
 from condauv.errors import UserError
 
-__all__ = ["activated_argv", "run_in_prefix"]
+__all__ = ["activated_argv", "run_in_prefix", "shell_in_prefix"]
 
 
 def activated_argv(
@@ -36,25 +42,161 @@ def run_in_prefix(prefix: Path, command: Sequence[str]) -> int:
     argv = activated_argv(prefix, command, label="condauv-run")
     if argv is None:
         raise UserError("condauv run needs bash to apply the activation", hint="install bash")
-    if not _findable(prefix, command[0]):
-        raise UserError(
-            f"command not found in the environment: {command[0]}",
-            hint="check the name, or add the package",
-        )
+    _check_startable(prefix, command[0])
     return _process.call(argv, what="condauv run")  # the command's own status, 127 included
 
 
-def _findable(prefix: Path, name: str) -> bool:
-    """Whether the activated environment can start ``name``, decided before it runs: a path
-    must be an executable file; a bare name is looked up on the activated PATH (the prefix's
-    ``bin`` first), and, only if that fails, by bash after the activation (``activate.d``
-    scripts may extend PATH)."""
+def _check_startable(prefix: Path, name: str) -> None:
+    """Raise a :class:`UserError` where bash's ``exec`` of ``name`` would fail (its message
+    would follow ours, and its 126/127 read like the command's own status): a name that is
+    not a program on the activated PATH (a builtin such as ``cd`` is not), a file that is not
+    executable, a script whose ``#!`` interpreter is missing."""
+    program = _locate(prefix, name)
+    if program is None:
+        raise UserError(
+            f"command not found in the environment: {name}", hint="check the name, or add the package"
+        )
+    if program.is_dir():
+        raise UserError(f"cannot run {name}: it is a folder", hint="name a program in it")
+    if not os.access(program, os.X_OK):
+        raise UserError(
+            f"cannot run {name}: it is not executable",
+            hint=f"chmod +x {name}, or name its interpreter first: condauv run -- python {name}",
+        )
+    interpreter = _interpreter(program)
+    if interpreter is not None and _locate(prefix, interpreter) is None:
+        raise UserError(
+            f"cannot run {name}: its interpreter {interpreter} is not in the environment",
+            hint=f"fix the #! line of {program}, or add the package that provides {interpreter}",
+        )
+
+
+def _locate(prefix: Path, name: str) -> Path | None:
+    """The file the activated environment would start for ``name``: a path as it is (if it
+    exists); a bare name on the activated PATH (the prefix's ``bin`` first), and, only if that
+    fails, as bash finds it after the activation (``activate.d`` scripts may extend PATH)."""
     if os.sep in name:
-        return Path(name).is_file() and os.access(name, os.X_OK)
+        return Path(name) if Path(name).exists() else None
     path = os.pathsep.join([str(prefix / "bin"), os.environ.get("PATH", "")])
-    if shutil.which(name, path=path):
-        return True
-    probe = activated_argv(prefix, [name], label="condauv-run", then='command -v -- "$1"')
+    found = shutil.which(name, path=path)
+    if found:
+        return Path(found)
+    # ``type -P``: a program file only; ``command -v`` also answers for builtins and keywords
+    probe = activated_argv(prefix, [name], label="condauv-run", then='type -P -- "$1"')
     if probe is None:
-        return False
-    return _process.run(probe, what="condauv run looks up the command", check=False).returncode == 0
+        return None
+    done = _process.run(probe, what="condauv run looks up the command", check=False)
+    lines = done.stdout.strip().splitlines()
+    return Path(lines[-1]) if done.returncode == 0 and lines else None
+
+
+def _interpreter(program: Path) -> str | None:
+    """The program a ``#!`` script needs: the interpreter's path, or for ``#!/usr/bin/env NAME``
+    the NAME that env looks up; ``None`` for a binary, a script without ``#!`` (bash runs it
+    itself) or one that cannot be read (the kernel has the last word)."""
+    try:
+        with program.open("rb") as handle:
+            head = handle.readline(256)
+    except OSError:
+        return None
+    if not head.startswith(b"#!"):
+        return None
+    words = head[2:].decode("utf-8", errors="replace").split()
+    if not words:
+        return None
+    if Path(words[0]).name == "env" and Path(words[0]).is_file():
+        names = [word for word in words[1:] if not word.startswith("-") and "=" not in word]
+        return names[0] if names else None
+    return words[0]
+
+
+def shell_in_prefix(prefix: Path, *, name: str, shell: str | None = None) -> int:
+    """Start ``shell`` (default ``$SHELL``, else ``/bin/sh``) with ``prefix`` activated; its
+    exit status. On a terminal, bash and zsh read the user's rc file first and the activation
+    after it (as ``pixi shell`` does: a ``conda activate base`` there does not win), and the
+    prompt starts with ``(name)``; fish gets the activation as ``--init-command``. Otherwise (a
+    script on stdin) the shell reads stdin in the activated environment. ``CONDAUV_SHELL`` holds
+    ``name`` inside, for the user's prompt or to see a nested shell."""
+    if not (prefix / "conda-meta").is_dir():
+        raise UserError(f"no environment at {prefix}", hint="run `condauv sync` first")
+    program = shell or os.environ.get("SHELL") or "/bin/sh"
+    found = shutil.which(program)
+    if found is None:
+        raise UserError(
+            f"cannot start the shell {program!r:.200}: no such program",
+            hint="set SHELL to a shell that exists (e.g. SHELL=/bin/bash)",
+        )
+    kind = _shell_kind(found)
+    label = _prompt_name(name)
+    env = {"CONDAUV_SHELL": label}
+    from condauv import _fs
+
+    with _fs.scratch_dir("condauv-shell-") as folder:
+        if not os.isatty(0):  # a script on stdin (or none): the shell reads it as it is
+            argv = activated_argv(prefix, [found], label="condauv-shell")
+        elif kind == "bash":
+            rc = folder / "bashrc"
+            rc.write_text(_rc(prefix, "bash", "~/.bashrc", label), encoding="utf-8")
+            argv = [found, "--rcfile", str(rc), "-i"]
+        elif kind == "zsh":
+            argv, env = [found, "-i"], {**env, **_zdotdir(prefix, folder, label)}
+        elif kind == "fish":
+            rc = folder / "activate.fish"
+            from condauv.conda import engine
+
+            rc.write_text(engine.activation_script(prefix, "fish"), encoding="utf-8")
+            argv = [found, "--init-command", f"source {shlex.quote(str(rc))}"]
+        else:  # sh, dash, ksh...: the activated environment, the prompt through PS1
+            then = f'export PS1={shlex.quote(f"({label}) ")}"${{PS1:-$ }}"; exec "$@"'
+            argv = activated_argv(prefix, [found, "-i"], label="condauv-shell", then=then)
+        if argv is None:
+            raise UserError("condauv shell needs bash to apply the activation", hint="install bash")
+        with _interrupts_go_to_the_shell():
+            return _process.call(argv, what="condauv shell", env=env)
+
+
+def _shell_kind(path: str) -> str:
+    name = Path(path).name.lstrip("-")
+    return next((kind for kind in ("bash", "zsh", "fish") if name.startswith(kind)), "posix")
+
+
+def _prompt_name(name: str) -> str:
+    """The environment's name as the prompt shows it: characters no prompt expands (a manifest
+    may name it anything; bash expands ``$(...)`` in PS1 at every prompt)."""
+    return re.sub(r"[^A-Za-z0-9._+-]", "", name)[:40] or "condauv"
+
+
+def _rc(prefix: Path, shell: str, user_rc: str, label: str) -> str:
+    """The user's rc file (if any), then the activation, then the prompt's marker."""
+    from condauv.conda import engine
+
+    rc = f"if [ -f {user_rc} ]; then . {user_rc}; fi\n" if user_rc else ""
+    prompt = f'PS1={shlex.quote(f"({label}) ")}"${{PS1-}}"\n'
+    return f"{rc}{engine.activation_script(prefix, shell)}\n{prompt}"
+
+
+def _zdotdir(prefix: Path, folder: Path, label: str) -> dict[str, str]:
+    """zsh reads ``$ZDOTDIR/.zshenv`` and ``.zshrc``: ours read the user's, put ZDOTDIR back,
+    then activate."""
+    user = os.environ.get("ZDOTDIR") or str(Path.home())
+    restore = f"ZDOTDIR={shlex.quote(os.environ['ZDOTDIR'])}" if "ZDOTDIR" in os.environ else "unset ZDOTDIR"
+    home = shlex.quote(user)
+    zshenv = f"if [ -f {home}/.zshenv ]; then . {home}/.zshenv; fi\n"
+    (folder / ".zshenv").write_text(zshenv, encoding="utf-8")
+    rc = _rc(prefix, "zsh", f"{home}/.zshrc", label)
+    (folder / ".zshrc").write_text(f"{restore}\n{rc}", encoding="utf-8")
+    return {"ZDOTDIR": str(folder)}
+
+
+@contextlib.contextmanager
+def _interrupts_go_to_the_shell() -> Iterator[None]:
+    """Ctrl-C belongs to the shell: condauv, waiting for it, must not die of it (a handler that
+    does nothing, not SIG_IGN, which the shell would inherit)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

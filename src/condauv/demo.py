@@ -7,6 +7,7 @@ manifest asks for numpy (conda) and a few pure-Python packages (PyPI, installed 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,8 @@ class DemoResult:
     project: Project
     report: SyncReport
     check_output: str
+    channel: Path
+    channel_built: bool  # False: the cached channel was used as it was
 
 
 def demo_manifest(channel: Path) -> str:
@@ -45,8 +48,12 @@ numpy = "*"
 """
 
 
-def run_demo(folder: Path, *, refresh: bool = False) -> DemoResult:
-    """Build the demo channel, write the demo manifest in ``folder``, sync, and check imports."""
+def run_demo(
+    folder: Path, *, refresh: bool = False, on_build_channel: Callable[[], object] | None = None
+) -> DemoResult:
+    """Build the demo channel (or reuse the cached one), write the demo manifest in ``folder``,
+    sync, and check imports. ``on_build_channel`` is called before the channel is built (or its
+    numpy wheel fetched), never when the cached channel is used as it is."""
     from condauv.channel import demo_channel
 
     folder = folder.resolve()
@@ -58,7 +65,14 @@ def run_demo(folder: Path, *, refresh: bool = False) -> DemoResult:
         )
     if folder.exists() and not manifest.exists() and any(folder.iterdir()):
         raise UserError(f"{folder} is not empty", hint="give an empty or new folder: condauv demo DIR")
-    channel = demo_channel(refresh=refresh)
+    built: list[bool] = []
+
+    def building() -> None:
+        built.append(True)
+        if on_build_channel is not None:
+            on_build_channel()
+
+    channel = demo_channel(refresh=refresh, on_build=building)
     with project_lock(manifest):
         _fs.atomic_write_text(manifest, demo_manifest(channel))
         project = Project.load(manifest)
@@ -75,4 +89,10 @@ def run_demo(folder: Path, *, refresh: bool = False) -> DemoResult:
         ],
         what="the demo environment imports its packages",
     )
-    return DemoResult(Project(load_manifest(manifest), project.prefix), report, check.stdout.strip())
+    return DemoResult(
+        Project(load_manifest(manifest), project.prefix),
+        report,
+        check.stdout.strip(),
+        channel=channel,
+        channel_built=bool(built),
+    )

@@ -125,7 +125,7 @@ def project_lock(manifest: Path) -> Iterator[bool]:
     """
     import hashlib
 
-    from condauv import _fs, paths
+    from condauv import _fs, cache, paths
 
     folder = manifest.parent
     while not folder.is_dir() and folder != folder.parent:  # adopt may write into a new folder
@@ -135,10 +135,13 @@ def project_lock(manifest: Path) -> Iterator[bool]:
     note = paths.cache_dir() / "locks" / f"{key}.holder"
     outermost = not _fs.holds_lock(folder)
     with _fs.exclusive_lock(folder, holder=_holder(), what="the project lock", note=note):
-        if outermost:
+        if not outermost:
+            yield outermost
+            return
+        with cache.in_use():  # a `condauv cache clean` waits until no project lock is held
             _fs.remove_stale_temp_files([manifest, manifest.with_name(LOCK_NAME)])
             _fs.remove_stale_temp_dirs()
-        yield outermost
+            yield outermost
 
 
 def holding_project_lock(

@@ -24,6 +24,9 @@ def test_demo_builds_a_hybrid_environment(cli: CLI, tmp_path: Path) -> None:
     again = cli("demo", "demo", cwd=tmp_path)
     assert again.exit_code == 0, again.stderr
     assert "is in sync" in again.stderr
+    # the channel is cached now: the second run says so and builds nothing
+    assert "building" not in again.stderr, again.stderr
+    assert "using the cached demo channel at " in again.stderr, again.stderr
 
 
 def test_demo_refuses_a_foreign_folder(cli: CLI, tmp_path: Path) -> None:

@@ -10,19 +10,18 @@ from pathlib import Path
 
 import pytest
 
+from condauv.cli.render.doctor import item_row, table_rows, torch_detail
 from condauv.conda.prefix import InstalledConda
 from condauv.health import cuda, probes
 from condauv.health.doctor import (
     DoctorReport,
     Finding,
-    Row,
+    Item,
     Section,
     _driver_check,
-    _torch_detail,
     _torch_findings,
     blas_findings,
     conda_blas_vendor,
-    table_rows,
     worst,
 )
 from tests.clirunner import CLI
@@ -170,7 +169,7 @@ def _report(*statuses: str) -> DoctorReport:
             status=status,  # type: ignore[arg-type]
             summary=f"summary {i}",
             findings=(Finding("fail", "broken"),) if status == "fail" else (),
-            rows=(Row("item", "ok", "detail"),),
+            items=(Item("sys.prefix", "ok", {"path": "/env"}),),
             data={"n": i},
         )
         for i, status in enumerate(statuses)
@@ -201,9 +200,9 @@ def test_report_json_has_schema_and_sections_by_name() -> None:
 def test_table_rows_put_each_section_first_and_its_findings_last() -> None:
     assert table_rows(_report("ok", "fail")) == [
         ["s0", "", "ok", "summary 0"],
-        ["", "item", "ok", "detail"],
+        ["", "sys.prefix", "ok", "/env"],
         ["s1", "", "fail", "summary 1"],
-        ["", "item", "ok", "detail"],
+        ["", "sys.prefix", "ok", "/env"],
         ["", "finding", "fail", "broken"],
     ]
 
@@ -224,22 +223,23 @@ def test_doctor_refuses_a_non_positive_timeout(cli: CLI, tmp_path: Path) -> None
 
 def test_a_driver_older_than_pytorch_cuda_is_a_failure() -> None:
     driver = cuda.DriverCuda("11.8", "detected")
-    rows, findings = _driver_check(
+    items, findings = _driver_check(
         driver, "detected", ["pytorch-cuda 12.1 (h_5)"], [("12.1", "pytorch-cuda 12.1")]
     )
-    assert rows == [Row("driver", "ok", "CUDA 11.8 (detected)")]
+    assert [item_row(item) for item in items] == [["driver", "ok", "CUDA 11.8 (detected)"]]
     assert findings == [Finding("fail", "pytorch-cuda 12.1 needs CUDA 12.1, the driver supports only 11.8")]
     assert _driver_check(cuda.DriverCuda("12.4", "detected"), "x", ["a"], [("12.1", "a")])[1] == []
 
 
 def test_no_driver_is_a_status_unless_something_requires_cuda() -> None:
     none = cuda.DriverCuda(None, "detected")
-    assert _driver_check(none, "detected", [], []) == (
-        [Row("driver", "skip", "no CUDA (no __cuda; detected)")],
+    items, findings = _driver_check(none, "detected", [], [])
+    assert ([item_row(item) for item in items], findings) == (
+        [["driver", "skip", "no CUDA (no __cuda; detected)"]],
         [],
     )
-    rows, findings = _driver_check(none, "detected", ["cudatoolkit 12.1.0 (h_0)"], [])
-    assert rows[0].status == "fail"
+    items, findings = _driver_check(none, "detected", ["cudatoolkit 12.1.0 (h_0)"], [])
+    assert items[0].status == "fail"
     assert findings == [
         Finding("fail", "no CUDA driver, but the environment requires CUDA: cudatoolkit 12.1.0 (h_0)")
     ]
@@ -249,7 +249,7 @@ def test_torch_findings() -> None:
     good = {"version": "2.3.0", "built_cuda": "12.1", "available": True, "device": "NVIDIA H100"}
     good |= {"matmul_ok": True, "matmul_max_abs_diff": 1e-5}
     assert _torch_findings(good, "12.4") == []
-    assert "on NVIDIA H100" in _torch_detail(good) and "matches CPU" in _torch_detail(good)
+    assert "on NVIDIA H100" in torch_detail(good) and "matches CPU" in torch_detail(good)
     wrong = {**good, "matmul_ok": False, "matmul_max_abs_diff": 0.5}
     assert _torch_findings(wrong, "12.4") == [
         Finding("fail", "a GPU matmul differs from the CPU result (max diff 0.5)")
@@ -260,7 +260,7 @@ def test_torch_findings() -> None:
     ]
     cpu_build = {"version": "2.3.0", "built_cuda": None, "available": False}
     assert _torch_findings(cpu_build, None) == []
-    assert _torch_detail(cpu_build) == "2.3.0, CPU build, torch.cuda.is_available() is False"
+    assert torch_detail(cpu_build) == "2.3.0, CPU build, torch.cuda.is_available() is False"
     assert _torch_findings({"error": "ImportError: libcudart.so.12"}, None) == [
         Finding("fail", "torch does not import: ImportError: libcudart.so.12")
     ]

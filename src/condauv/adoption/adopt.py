@@ -548,6 +548,7 @@ def _pypi_packages(
                 reason="listed in [pypi-dependencies]"
                 if artifact.name in asked
                 else pypi_dependency_reason(artifact.required_by),
+                requires=artifact.requires,
             )
         )
     return packages

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
@@ -45,67 +45,60 @@ def manifest_text(
 ) -> str:
     """The manifest: ``copied`` entries as they were written (tables, specs, extras), every other
     requested package at its installed version."""
-    import tomlkit
+    from condauv.manifest.edit import write_manifest
 
-    doc = tomlkit.document()
-    doc.add(tomlkit.comment(f"written by `condauv adopt {prefix}`: the requested packages, at their"))
-    doc.add(tomlkit.comment("installed versions; condauv.lock holds every installed package exactly"))
-    env = tomlkit.table()
-    env.add("name", prefix.name)
-    env.add("python", ".".join(python.version.split(".")[:2]) + ".*")
-    env.add("channels", [_channel_spelling(url) for url in channels(records.values())])
-    env.add("platforms", [python.subdir])
+    environment: dict[str, object] = {
+        "name": prefix.name,
+        "python": ".".join(python.version.split(".")[:2]) + ".*",
+        "channels": [_channel_spelling(url) for url in channels(records.values())],
+        "platforms": [python.subdir],
+    }
     if options.in_place:
-        env.add("prefix", str(prefix))
-    doc.add("environment", env)
-    _dependency_tables(doc, records, conda_asked, pypi_asked, copied)
-    if options.index_url or options.find_links or options.no_index:
-        pypi_options = tomlkit.table()
-        if options.index_url:
-            pypi_options.add("index-url", options.index_url)
-        if options.find_links:
-            pypi_options.add(
-                "find-links",
-                [
-                    link if "://" in link else str(Path(link).expanduser().resolve())
-                    for link in options.find_links
-                ],
-            )
-        if options.no_index:
-            pypi_options.add("no-index", True)
-        doc.add("pypi-options", pypi_options)
-    return tomlkit.dumps(doc)
+        environment["prefix"] = str(prefix)
+    pypi_options: dict[str, object] = {}
+    if options.index_url:
+        pypi_options["index-url"] = options.index_url
+    if options.find_links:
+        pypi_options["find-links"] = [
+            link if "://" in link else str(Path(link).expanduser().resolve()) for link in options.find_links
+        ]
+    if options.no_index:
+        pypi_options["no-index"] = True
+    entries, comments = _requested(records, conda_asked, pypi_asked, copied)
+    return write_manifest(
+        header=[
+            f"written by `condauv adopt {prefix}`: the requested packages, at their",
+            "installed versions; condauv.lock holds every installed package exactly",
+        ],
+        environment=environment,
+        requested=entries,
+        comments=comments,
+        pypi_options=pypi_options,
+        keep_empty=("conda-dependencies", "pypi-dependencies"),
+    )
 
 
-def _dependency_tables(
-    doc: Any,
+def _requested(
     records: Mapping[str, CondaRecord],
     conda_asked: Mapping[str, str],
     pypi_asked: Mapping[str, str],
     copied: Sequence[Requested],
-) -> None:
-    import tomlkit
-
-    tables = {name: tomlkit.table() for name in ("dependencies", "conda-dependencies", "pypi-dependencies")}
+) -> tuple[list[Requested], dict[str, str]]:
+    """The entries in the order they are written (``copied`` first, as they were), and the
+    comment of each conda entry that was asked for under another spelling."""
+    entries = list(copied)
+    comments: dict[str, str] = {}
     covered = {entry.key for entry in copied}
-    for entry in copied:
-        value: Any = entry.spec or "*"
-        if entry.extras:
-            value = tomlkit.inline_table()
-            value.update({"version": entry.spec or "*", "extras": list(entry.extras)})
-        tables[entry.table].add(entry.name, value)
-    conda = tables["conda-dependencies"]
     for name in sorted(n for n in conda_asked if n != "python"):
         if canonicalize_name(name) in covered or covered & set(records[name].provided_distributions()):
             continue
-        conda.add(name, f"=={records[name].version}")
+        entries.append(Requested(name=name, spec=f"=={records[name].version}", table="conda-dependencies"))
         original = conda_asked[name]
         if original and original != name:
-            conda[name].comment(f"asked for as {original!r}")
-    for name, spec in sorted(pypi_asked.items()):
-        if name not in covered:
-            tables["pypi-dependencies"].add(name, spec)
-    if tables["dependencies"]:
-        doc.add("dependencies", tables["dependencies"])
-    doc.add("conda-dependencies", conda)
-    doc.add("pypi-dependencies", tables["pypi-dependencies"])
+            comments[name] = f"asked for as {original!r}"
+    entries += [
+        Requested(name=name, spec=spec, table="pypi-dependencies")
+        for name, spec in sorted(pypi_asked.items())
+        if name not in covered
+    ]
+    return entries, comments

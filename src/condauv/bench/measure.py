@@ -156,7 +156,8 @@ def _import_seconds(probe: probes.ProbeResult) -> tuple[float | None, str | None
     failed = next((m for m in each if m["error"]), None)
     if failed:
         return None, f"{failed['module']}: {failed['error']}"
-    return sum(float(m["ms"]) for m in each) / 1000, None
+    # a module imported before the probe ran (a .pth file) has no time of its own: ``ms`` is None
+    return sum(float(m["ms"]) for m in each if m["ms"] is not None) / 1000, None
 
 
 def import_times(

@@ -15,7 +15,14 @@ from condauv.channel.interpreter import build_python_package
 from condauv.channel.wheel import build_wheel_package
 from condauv.platforms import current_subdir
 
-__all__ = ["atomic_channel", "channel_from_wheels", "channel_key", "demo_channel", "index_local_channel"]
+__all__ = [
+    "atomic_channel",
+    "channel_from_wheels",
+    "channel_key",
+    "demo_channel",
+    "index_local_channel",
+    "publish_packages",
+]
 
 #: bump when the builders change what they put in a package: cached channels are rebuilt.
 BUILDER_VERSION = "1"
@@ -47,16 +54,23 @@ def channel_from_wheels(wheels: Sequence[Path], output: Path) -> list[Path]:
 
     # converted in a scratch folder first: one bad wheel leaves the channel as it was
     with _fs.scratch_dir("wheels-") as scratch:
-        staged = [build_wheel_package(wheel, scratch) for wheel in wheels]
-        built = []
-        output.mkdir(parents=True, exist_ok=True)
-        with _fs.exclusive_lock(output, what="the channel folder"):
-            for package in staged:
-                target = output / package.parent.name / package.name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(package, target)  # the cache may be on another file system
-                built.append(target)
-            index_local_channel(output)
+        return publish_packages([build_wheel_package(wheel, scratch) for wheel in wheels], output)
+
+
+def publish_packages(staged: Sequence[Path], output: Path) -> list[Path]:
+    """Move ``staged`` packages (``<folder>/<subdir>/<file>.conda``, built elsewhere) into the
+    channel folder ``output`` and index it, holding a lock on ``output`` meanwhile."""
+    from condauv import _fs
+
+    built = []
+    output.mkdir(parents=True, exist_ok=True)
+    with _fs.exclusive_lock(output, what="the channel folder"):
+        for package in staged:
+            target = output / package.parent.name / package.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(package, target)  # the cache may be on another file system
+            built.append(target)
+        index_local_channel(output)
     return built
 
 
@@ -65,14 +79,23 @@ def channel_key(*parts: str) -> str:
     return hashlib.sha256("\0".join((BUILDER_VERSION, *parts)).encode()).hexdigest()[:16]
 
 
-def atomic_channel(target: Path, populate: Callable[[Path], object], *, refresh: bool = False) -> Path:
+def atomic_channel(
+    target: Path,
+    populate: Callable[[Path], object],
+    *,
+    refresh: bool = False,
+    on_build: Callable[[], object] | None = None,
+) -> Path:
     """The channel folder ``target``, built by ``populate`` (then indexed) unless it exists.
 
     It is built in a temporary sibling and renamed into place, so an interrupted build is
-    never mistaken for a channel; ``refresh`` rebuilds it.
+    never mistaken for a channel; ``refresh`` rebuilds it. ``on_build`` is called just before
+    a build starts (never when the folder is reused): the caller can say that it takes a while.
     """
     if target.is_dir() and not refresh:
         return target
+    if on_build is not None:
+        on_build()
     target.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{target.name}-", suffix=".building", dir=target.parent))
     building.chmod(0o755)  # mkdtemp's 0o700 would keep other users out of a shared cache
@@ -89,12 +112,21 @@ def atomic_channel(target: Path, populate: Callable[[Path], object], *, refresh:
     return target
 
 
-def demo_channel(*, refresh: bool = False) -> Path:
+def demo_channel(*, refresh: bool = False, on_build: Callable[[], object] | None = None) -> Path:
     """The channel of ``condauv demo``: this interpreter as ``python`` and numpy from its wheel.
 
     Cached in ``cache_dir()/channels``; the numpy wheel is fetched from PyPI once (or again
-    with ``refresh``) into ``cache_dir()/wheels``.
+    with ``refresh``) into ``cache_dir()/wheels``. ``on_build`` is called once, before the
+    wheel's download or the channel's build, and only when one of them is needed.
     """
+    announced = False
+
+    def announce() -> None:
+        nonlocal announced
+        if on_build is not None and not announced:
+            announced = True
+            on_build()
+
     from condauv.pypi.simple import cached_wheel, fetch_wheel
 
     python = (sys.version_info.major, sys.version_info.minor)
@@ -104,6 +136,7 @@ def demo_channel(*, refresh: bool = False) -> Path:
         None if refresh else cached_wheel("numpy", DEMO_NUMPY, wheels, python_version=python, subdir=subdir)
     )
     if numpy is None:
+        announce()
         numpy = fetch_wheel("numpy", DEMO_NUMPY, wheels, python_version=python, subdir=subdir)
     wheel = numpy
 
@@ -112,4 +145,5 @@ def demo_channel(*, refresh: bool = False) -> Path:
         build_wheel_package(wheel, folder)
 
     key = channel_key(sys.version, sys.base_prefix, wheel.name)
-    return atomic_channel(paths.cache_dir() / "channels" / f"demo-{key}", populate, refresh=refresh)
+    target = paths.cache_dir() / "channels" / f"demo-{key}"
+    return atomic_channel(target, populate, refresh=refresh, on_build=announce)

@@ -3,7 +3,9 @@
 Everything that must be seen from inside the environment is asked of its own interpreter by the
 probes in :mod:`condauv.health.probes`, run with the environment activated. The answer is a
 :class:`DoctorReport`: four sections, each ``ok``, ``warn``, ``fail`` or ``skip`` with findings;
-the JSON form (``"schema": 1``) is documented in docs/doctor.md.
+the JSON form (``"schema": 1``) is documented in docs/doctor.md. Each section also holds its
+:class:`Item` s, the things it checked, as data; the table a person reads is made from them in
+:mod:`condauv.cli.render.doctor`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,13 +33,12 @@ __all__ = [
     "SCHEMA",
     "DoctorReport",
     "Finding",
-    "Row",
+    "Item",
     "Section",
     "blas_findings",
     "conda_blas_vendor",
     "probe_environment",
     "run_doctor",
-    "table_rows",
     "worst",
 ]
 
@@ -64,12 +65,14 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
-class Row:
-    """One line of the table a person reads."""
+class Item:
+    """One thing a section checked: what it is (``kind``: ``interpreter``, ``driver``,
+    ``library``, ``import``, ...), its status, and the facts seen (for the table; the JSON
+    form has them in the section's ``data``)."""
 
-    item: str
+    kind: str
     status: Status
-    detail: str
+    facts: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,7 +81,7 @@ class Section:
     status: Status
     summary: str
     findings: tuple[Finding, ...] = ()
-    rows: tuple[Row, ...] = ()
+    items: tuple[Item, ...] = ()
     data: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -94,18 +97,18 @@ def _section(
     name: str,
     summary: str,
     findings: Sequence[Finding],
-    rows: Sequence[Row],
+    items: Sequence[Item],
     data: dict[str, Any],
     status: Status | None = None,
 ) -> Section:
-    """A section whose status, unless given, is the worst of its findings and rows."""
-    derived = worst([*(f.level for f in findings), *(r.status for r in rows)])
+    """A section whose status, unless given, is the worst of its findings and items."""
+    derived = worst([*(f.level for f in findings), *(i.status for i in items)])
     return Section(
         name=name,
-        status=status or ("ok" if derived == "skip" and not rows else derived),
+        status=status or ("ok" if derived == "skip" and not items else derived),
         summary=summary,
         findings=tuple(findings),
-        rows=tuple(rows),
+        items=tuple(items),
         data=data,
     )
 
@@ -134,16 +137,6 @@ class DoctorReport:
             "status": self.status,
             "sections": {s.name: s.to_dict() for s in self.sections},
         }
-
-
-def table_rows(report: DoctorReport) -> list[list[str]]:
-    """The report as one table for a person: section, item, status, detail; findings last in each."""
-    rows = []
-    for section in report.sections:
-        rows.append([section.name, "", section.status, section.summary])
-        rows += [["", row.item, row.status, row.detail] for row in section.rows]
-        rows += [["", "finding", f.level, f.message] for f in section.findings]
-    return rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,16 +257,17 @@ def _python_section(ctx: _Context) -> tuple[Section, Path | None]:
         findings.append(
             Finding("fail", f"the interpreter is {info['version']}, conda-meta says {conda_python.version}")
         )
-    origin = f"conda python {conda_python.version} ({conda_python.build})" if conda_python else "not conda"
-    rows = [
-        Row("interpreter", "ok", f"{info['implementation']} {info['version']} at {info['executable']}"),
-        Row("from", "ok" if conda_python else "fail", origin),
-        Row("sys.prefix", "ok", info["prefix"]),
-        Row("site-packages", "ok", info["site_packages"]),
+    origin = {"version": conda_python.version, "build": conda_python.build} if conda_python else {}
+    interpreter = {key: info[key] for key in ("implementation", "version", "executable")}
+    items = [
+        Item("interpreter", "ok", interpreter),
+        Item("from", "ok" if conda_python else "fail", origin),
+        Item("sys.prefix", "ok", {"path": info["prefix"]}),
+        Item("site-packages", "ok", {"path": info["site_packages"]}),
     ]
     data = {**info, "conda_python": conda_python.version if conda_python else None}
     summary = f"python {info['version']} ({'conda' if conda_python else 'not from conda'})"
-    return _section("python", summary, findings, rows, data), Path(info["site_packages"])
+    return _section("python", summary, findings, items, data), Path(info["site_packages"])
 
 
 # -- cuda --------------------------------------------------------------------------------------
@@ -292,21 +286,20 @@ def _cuda_section(ctx: _Context, dists: Sequence[InstalledDistribution], runs: b
     if built:
         reasons.append(f"torch {torch.get('version') if torch else ''} built for CUDA {built}")
     via = "CONDA_OVERRIDE_CUDA" if driver.source == "override" else "detected by py-rattler"
-    rows, findings = _driver_check(
+    items, findings = _driver_check(
         driver, via, reasons, [(need.version, need.version_from), *need.floors, (built, "torch")]
     )
     if smi is None:
-        rows.append(Row("nvidia-smi", "skip", "not on PATH"))
+        items.append(Item("nvidia-smi", "skip"))  # not on PATH
     elif smi.error:
-        rows.append(Row("nvidia-smi", "warn", smi.error))
+        items.append(Item("nvidia-smi", "warn", smi.to_dict()))
         findings.append(Finding("warn", f"nvidia-smi failed: {smi.error}"))
     else:
-        gpus = ", ".join(smi.gpus) or "no GPU listed"
-        rows.append(Row("nvidia-smi", "ok", f"driver {smi.driver_version}, CUDA {smi.cuda_version}: {gpus}"))
-    rows.append(Row("required by", "ok", "; ".join(reasons) if reasons else "nothing here requires CUDA"))
+        items.append(Item("nvidia-smi", "ok", smi.to_dict()))
+    items.append(Item("required by", "ok", {"reasons": reasons}))
     if torch is not None:
         findings += _torch_findings(torch, driver.version)
-        rows.append(Row("torch", "fail" if "error" in torch else "ok", _torch_detail(torch)))
+        items.append(Item("torch", "fail" if "error" in torch else "ok", torch))
     data = {
         "driver": {"cuda_version": driver.version, "source": driver.source},
         "nvidia_smi": smi.to_dict() if smi else None,
@@ -319,7 +312,7 @@ def _cuda_section(ctx: _Context, dists: Sequence[InstalledDistribution], runs: b
     else:
         summary = f"CUDA {driver.version} driver ({via})"
     status: Status | None = "skip" if driver.version is None and not reasons and not findings else None
-    return _section("cuda", summary, findings, rows, data, status)
+    return _section("cuda", summary, findings, items, data, status)
 
 
 def _cuda_depends(prefix: Path) -> list[tuple[str, str]]:
@@ -335,20 +328,21 @@ def _driver_check(
     via: str,
     reasons: Sequence[str],
     wants: Sequence[tuple[str | None, str | None]],
-) -> tuple[list[Row], list[Finding]]:
+) -> tuple[list[Item], list[Finding]]:
     """No driver where something needs one, or a driver older than the CUDA a package was built for."""
+    facts = {"cuda_version": driver.version, "via": via}
     if driver.version is None:
-        row = Row("driver", "fail" if reasons else "skip", f"no CUDA (no __cuda; {via})")
+        item = Item("driver", "fail" if reasons else "skip", facts)
         if not reasons:
-            return [row], []
-        return [row], [Finding("fail", f"no CUDA driver, but the environment requires CUDA: {reasons[0]}")]
+            return [item], []
+        return [item], [Finding("fail", f"no CUDA driver, but the environment requires CUDA: {reasons[0]}")]
     findings = []
     for required, source in wants:
         if required and cuda.newer_than(required, driver.version):
             wanted = ".".join(map(str, cuda.major_minor(required) or ()))
             message = f"{source} needs CUDA {wanted}, the driver supports only {driver.version}"
             findings.append(Finding("fail", message))
-    return [Row("driver", "ok", f"CUDA {driver.version} ({via})")], findings
+    return [Item("driver", "ok", facts)], findings
 
 
 def _torch_findings(torch: dict[str, Any], driver: str | None) -> list[Finding]:
@@ -363,21 +357,6 @@ def _torch_findings(torch: dict[str, Any], driver: str | None) -> list[Finding]:
         diff = torch.get("matmul_max_abs_diff")
         found.append(Finding("fail", f"a GPU matmul differs from the CPU result (max diff {diff:.3g})"))
     return found
-
-
-def _torch_detail(torch: dict[str, Any]) -> str:
-    if "error" in torch:
-        return str(torch["error"])
-    build = f"built for CUDA {torch['built_cuda']}" if torch.get("built_cuda") else "CPU build"
-    parts = [f"{torch.get('version')}, {build}"]
-    if torch.get("available"):
-        parts.append(f"on {torch.get('device')}")
-        if "matmul_ok" in torch:
-            verdict = "matches" if torch["matmul_ok"] else "differs from"
-            parts.append(f"GPU matmul {verdict} CPU (max diff {torch['matmul_max_abs_diff']:.2g})")
-    else:
-        parts.append("torch.cuda.is_available() is False")
-    return ", ".join(parts)
 
 
 # -- blas --------------------------------------------------------------------------------------
@@ -405,15 +384,12 @@ def _blas_section(ctx: _Context, dists: Sequence[InstalledDistribution]) -> Sect
     info: dict[str, Any] = probe.data
     libraries: list[dict[str, Any]] = info["libraries"]
     blas = [lib for lib in libraries if lib.get("user_api") == "blas"]
-    rows = [
-        Row(f"{lib.get('internal_api')} {lib.get('version')}", "ok", _library_detail(lib))
-        for lib in libraries
-    ]
+    items = [Item("library", "ok", lib) for lib in libraries]
     vendor = conda_blas_vendor(ctx.conda)
     findings = blas_findings(info, vendor)
-    built = _build_blas(info.get("numpy_config"))
-    if built:
-        rows.append(Row("numpy build", "ok", built))
+    config = info.get("numpy_config")
+    if _names_a_blas(config):
+        items.append(Item("numpy build", "ok", {"config": config}))
     data = {
         "numpy": info["numpy"],
         "scipy": info["scipy"],
@@ -427,7 +403,7 @@ def _blas_section(ctx: _Context, dists: Sequence[InstalledDistribution]) -> Sect
         summary += f" + {len(blas) - 1} more" if len(blas) > 1 else ""
     else:
         summary = "no BLAS seen at run time"
-    return _section("blas", summary, findings, rows, data)
+    return _section("blas", summary, findings, items, data)
 
 
 def blas_findings(info: dict[str, Any], conda_vendor: str | None) -> list[Finding]:
@@ -448,22 +424,11 @@ def blas_findings(info: dict[str, Any], conda_vendor: str | None) -> list[Findin
     return findings
 
 
-def _library_detail(lib: dict[str, Any]) -> str:
-    extras = [f"{lib.get('num_threads')} threads"]
-    extras += [str(lib[key]) for key in ("threading_layer", "architecture") if lib.get(key)]
-    return f"{lib.get('user_api')}, {', '.join(extras)}: {lib.get('filepath')}"
-
-
-def _build_blas(config: Any) -> str:
-    """``blas: scipy-openblas 0.3.29, lapack: ...`` from numpy's build configuration."""
+def _names_a_blas(config: Any) -> bool:
+    """Whether numpy's build configuration names its BLAS or LAPACK."""
     if not isinstance(config, dict):
-        return ""
-    parts = []
-    for key in ("blas", "lapack"):
-        entry = config.get(key)
-        if isinstance(entry, dict) and entry.get("name"):
-            parts.append(f"{key}: {entry['name']} {entry.get('version', '')}".rstrip())
-    return ", ".join(parts)
+        return False
+    return any(isinstance(config.get(key), dict) and config[key].get("name") for key in ("blas", "lapack"))
 
 
 # -- imports -----------------------------------------------------------------------------------
@@ -484,19 +449,16 @@ def _imports_section(
                 strict=True,
             )
         )
-    rows, results = [], []
+    items, results = [], []
     for dist, modules in plan:
-        label = f"{dist.name} {dist.version}"
+        result: dict[str, Any]
         if dist.name in skipped or not modules:
             why = "skipped (--skip)" if dist.name in skipped else "no importable module"
-            rows.append(Row(label, "skip", why))
-            results.append(
-                {"distribution": dist.name, "version": dist.version, "status": "skip", "reason": why}
-            )
-            continue
-        result = {"distribution": dist.name, "version": dist.version, **measured[dist.name]}
+            result = {"distribution": dist.name, "version": dist.version, "status": "skip", "reason": why}
+        else:
+            result = {"distribution": dist.name, "version": dist.version, **measured[dist.name]}
         results.append(result)
-        rows.append(Row(label, result["status"], _import_detail(result)))
+        items.append(Item("import", result["status"], result))
     findings = [
         Finding("fail", f"{r['distribution']}: {r['module']}: {r['error']}")
         for r in results
@@ -506,12 +468,13 @@ def _imports_section(
     tried = [r for r in results if r["status"] != "skip"]
     if not tried:
         data = {"timeout_s": ctx.timeout, "results": results}
-        return _section("imports", "no distribution to import", [], rows, data, "skip")
+        return _section("imports", "no distribution to import", [], items, data, "skip")
     summary = f"{len(done)} of {len(tried)} distributions import"
-    if done:
-        slowest = max(done, key=lambda r: r["ms"])
+    timed = [r for r in done if r["ms"] is not None]
+    if timed:
+        slowest = max(timed, key=lambda r: r["ms"])
         summary += f" (slowest: {slowest['distribution']} {slowest['ms']:.0f} ms)"
-    return _section("imports", summary, findings, rows, {"timeout_s": ctx.timeout, "results": results})
+    return _section("imports", summary, findings, items, {"timeout_s": ctx.timeout, "results": results})
 
 
 def _import_one(ctx: _Context, modules: Sequence[str]) -> dict[str, Any]:
@@ -522,17 +485,14 @@ def _import_one(ctx: _Context, modules: Sequence[str]) -> dict[str, Any]:
         return {"modules": list(modules), "status": "fail", "module": modules[0], "error": error}
     each: list[dict[str, Any]] = probe.data
     failed = next((m for m in each if m["error"]), None)
+    measured = [m for m in each if not m.get("preloaded")]  # a preloaded module costs nothing here
     return {
         "modules": list(modules),
         "status": "fail" if failed else "ok",
-        "ms": round(sum(m["ms"] for m in each), 1),
-        "rss_mb": round(sum(m["rss_bytes"] for m in each) / 2**20, 1),
+        "ms": round(sum(m["ms"] for m in measured), 3) if measured else None,
+        "rss_mb": round(sum(m["rss_bytes"] for m in measured) / 2**20, 1) if measured else None,
         "module": failed["module"] if failed else None,
         "error": failed["error"] if failed else None,
+        "preloaded": [m["module"] for m in each if m.get("preloaded")],
+        "namespace_only": [m["module"] for m in each if m.get("namespace")],
     }
-
-
-def _import_detail(result: dict[str, Any]) -> str:
-    if result["status"] == "fail":
-        return f"{result['module']}: {result['error']}"
-    return f"{result['ms']:.0f} ms, +{result['rss_mb']:.1f} MiB ({', '.join(result['modules'])})"

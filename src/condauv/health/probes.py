@@ -193,7 +193,12 @@ def rss():
         return peak if sys.platform == "darwin" else peak * 1024
 
 results = []
+preloaded = set(sys.modules)  # imported before the probe ran: by site, a .pth file, sitecustomize
 for name in sys.argv[1:]:
+    if name in preloaded:
+        results.append({{"module": name, "ms": None, "rss_bytes": None, "rss_total_bytes": rss(),
+                         "error": None, "preloaded": True, "namespace": False}})
+        continue
     before, start, error = rss(), time.perf_counter(), None
     try:
         importlib.import_module(name)
@@ -201,9 +206,11 @@ for name in sys.argv[1:]:
         error = traceback.format_exception_only(type(exc), exc)[-1].strip()
     elapsed = time.perf_counter() - start
     after = rss()
+    module = sys.modules.get(name)
+    namespace = getattr(module, "__file__", None) is None and hasattr(module, "__path__")
     results.append({{
         "module": name, "ms": elapsed * 1000, "rss_bytes": after - before, "rss_total_bytes": after,
-        "error": error,
+        "error": error, "preloaded": False, "namespace": namespace,
     }})
 print({MARK!r} + json.dumps(results))
 """
@@ -301,20 +308,72 @@ def modules_from_record(lines: Iterable[str]) -> list[str]:
 
 def distribution_modules(dist_info: Path, name: str) -> list[str]:
     """What to import for one installed distribution: ``top_level.txt``, else ``RECORD``, else
-    the distribution's name when a module of that name sits in site-packages."""
+    the distribution's name when a module of that name sits in site-packages. A namespace
+    package among them (``google`` of protobuf, ``backports`` of backports.tarfile) is replaced
+    by the distribution's own packages inside it (``google.protobuf``), as its ``RECORD`` lists
+    them: importing the namespace alone runs none of the distribution's code."""
+    site = dist_info.parent
+    record = dist_info / "RECORD"
+    lines: list[str] = []
+    if record.is_file():
+        with record.open(encoding="utf-8", errors="replace", newline="") as handle:
+            lines = list(handle)
+    found: list[str] = []
     top_level = dist_info / "top_level.txt"
     if top_level.is_file():
         found = modules_from_top_level(top_level.read_text(encoding="utf-8", errors="replace"))
-        if found:
-            return found
-    record = dist_info / "RECORD"
-    if record.is_file():
-        with record.open(encoding="utf-8", errors="replace", newline="") as handle:
-            found = modules_from_record(handle)
-        if found:
-            return found
-    guess = name.replace("-", "_")
-    site = dist_info.parent
-    if _importable(guess) and ((site / guess).is_dir() or (site / f"{guess}.py").is_file()):
-        return [guess]
-    return []
+    found = found or modules_from_record(lines)
+    if not found:
+        guess = name.replace("-", "_")
+        if _importable(guess) and ((site / guess).is_dir() or (site / f"{guess}.py").is_file()):
+            found = [guess]
+    paths = [row[0] for row in csv.reader(lines) if row and not row[0].startswith(("..", "/"))]
+    return sorted({module for top in found for module in _own_packages(site, top, paths)})
+
+
+def _own_packages(site: Path, module: str, paths: Sequence[str]) -> list[str]:
+    """``module``, or where it is a namespace package, the modules and packages inside it that
+    ``paths`` (the distribution's RECORD) holds, looked into level by level; the namespace
+    itself where the RECORD names nothing inside it."""
+    folder = site.joinpath(*module.split("."))
+    if not _is_namespace(folder):
+        return [module]
+    prefix = module.replace(".", "/") + "/"
+    inner = set()
+    for path in paths:
+        if not path.startswith(prefix) or not path.endswith((".py", ".so", ".pyd")):
+            continue
+        first, slash, _ = path[len(prefix) :].partition("/")
+        if slash:
+            inner.add(first)
+        elif first.endswith(".py") and first != "__init__.py":
+            inner.add(first.removesuffix(".py"))
+        elif match := _EXTENSION.match(first):
+            inner.add(match.group(1))
+    found = [
+        name
+        for child in sorted(inner)
+        if _importable(child)
+        for name in _own_packages(site, f"{module}.{child}", paths)
+    ]
+    return found or [module]
+
+
+#: what a pkgutil- or pkg_resources-style namespace ``__init__.py`` does, and nothing else.
+_NAMESPACE_INIT = re.compile(r"extend_path|declare_namespace")
+
+
+def _is_namespace(folder: Path) -> bool:
+    """A folder that imports as a namespace: no ``__init__.py`` (PEP 420), or a small one that
+    only extends ``__path__`` (``pkgutil.extend_path``, ``pkg_resources.declare_namespace``)."""
+    if not folder.is_dir():
+        return False
+    init = folder / "__init__.py"
+    if not init.is_file():
+        return not any(folder.glob("__init__.*"))  # an extension-module package counts as code
+    try:
+        with init.open("rb") as handle:
+            head = handle.read(2049)
+    except OSError:
+        return False
+    return len(head) <= 2048 and _NAMESPACE_INIT.search(head.decode("utf-8", "replace")) is not None

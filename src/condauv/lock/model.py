@@ -161,6 +161,9 @@ class PypiPackage:
     requested: str | None = None
     reason: str = ""
     entry: str | None = None  # the [dependencies] entry whose evidence-based decision this is
+    #: the distributions it needs in its platform's resolution (PEP 503 names; conda-owned
+    #: ones included): the PyPI edges of ``condauv tree``. Empty in locks written before it.
+    requires: tuple[str, ...] = ()
 
     @property
     def file_name(self) -> str:
@@ -181,6 +184,7 @@ class PypiPackage:
             requested=f.text("requested", None),
             reason=f.text("reason", ""),
             entry=f.text("entry", None),
+            requires=f.strs("requires"),
         )
         check_pypi(package, where)
         return package

@@ -162,6 +162,9 @@ def check_pypi(package: PypiPackage, where: str) -> None:
         raise _error(f"{label}: the URL's file is neither a wheel nor an sdist: {file!r:.120}") from None
     if name != canonicalize_name(p.name) or version != Version(p.version):
         raise _error(f"{label}: the URL's file {file!r:.120} is not {p.name} {p.version}")
+    for index, item in enumerate(p.requires):
+        if not validation.is_pypi_name(item) or canonicalize_name(item) != item:
+            raise _error(f"{label}: requires[{index}] is not a PyPI name in its normal form: {item!r:.80}")
 
 
 def _check_provides(provides: Sequence[str], label: str) -> None:

@@ -12,7 +12,7 @@ from tomlkit.items import Table as TomlTable
 from condauv.errors import ManifestError
 from condauv.manifest.model import TABLES, Manifest, Requested, Table, parse_manifest
 
-__all__ = ["ManifestDocument", "initial_manifest"]
+__all__ = ["ManifestDocument", "initial_manifest", "write_manifest"]
 
 
 def initial_manifest(
@@ -48,6 +48,51 @@ def initial_manifest(
             options.add(key, value)
         doc.add("pypi-options", options)
     return tomlkit.dumps(doc)
+
+
+def write_manifest(
+    *,
+    environment: Mapping[str, object],
+    requested: Sequence[Requested],
+    header: Sequence[str] = (),
+    comments: Mapping[str, str] | None = None,
+    pypi_options: Mapping[str, object] | None = None,
+    keep_empty: Sequence[Table] = (),
+) -> str:
+    """A whole new manifest: ``header`` as comment lines, ``[environment]`` with ``environment``'s
+    keys in order, each of ``requested`` in its table (in the order given), ``comments`` (by
+    entry name as written) after an entry's line, then ``[pypi-options]`` when there are any.
+    A dependency table without entries is left out unless it is in ``keep_empty``."""
+    doc = tomlkit.document()
+    for line in header:
+        doc.add(tomlkit.comment(line))
+    env = tomlkit.table()
+    for key, value in environment.items():
+        env.add(key, value)
+    doc.add("environment", env)
+    tables = {table: tomlkit.table() for table in TABLES}
+    for entry in requested:
+        tables[entry.table].add(entry.name, _value(entry))
+        if comments and entry.name in comments:
+            tables[entry.table][entry.name].comment(comments[entry.name])
+    for table in TABLES:
+        if tables[table] or table in keep_empty:
+            doc.add(table, tables[table])
+    if pypi_options:
+        options = tomlkit.table()
+        for key, value in pypi_options.items():
+            options.add(key, value)
+        doc.add("pypi-options", options)
+    return tomlkit.dumps(doc)
+
+
+def _value(entry: Requested) -> object:
+    """An entry's value as the manifest spells it: ``"spec"``, or with extras an inline table."""
+    if not entry.extras:
+        return entry.spec or "*"
+    inline = tomlkit.inline_table()
+    inline.update({"version": entry.spec or "*", "extras": list(entry.extras)})
+    return inline
 
 
 class ManifestDocument:
@@ -101,12 +146,7 @@ class ManifestDocument:
         if existing is not None:
             table, name = existing
             del self._table(table)[name]
-        value: object = entry.spec or "*"
-        if entry.extras:
-            inline = tomlkit.inline_table()
-            inline.update({"version": entry.spec or "*", "extras": list(entry.extras)})
-            value = inline
-        self._table(entry.table).add(entry.name, value)
+        self._table(entry.table).add(entry.name, _value(entry))
 
     def set_sources(self, channels: Sequence[str], pypi_options: Mapping[str, object]) -> None:
         """Replace ``[environment] channels`` and the whole ``[pypi-options]`` table; the

@@ -23,10 +23,10 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 from condauv import _fs
 from condauv.errors import ConflictError, ProcessError, UserError
 from condauv.platforms import uv_python_platform, wheel_platform_tags
-from condauv.pypi.uv import Uv
+from condauv.pypi.uv import Artifact, Uv, write_pylock
 from condauv.pypi.wheelfile import write_wheel
 
-__all__ = ["Owner", "ResolvedArtifact", "resolve"]
+__all__ = ["Owner", "ResolvedArtifact", "requires_from_parents", "resolve"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,6 +45,7 @@ class ResolvedArtifact:
     url: str
     sha256: str
     required_by: tuple[str, ...] = ()  # the PyPI packages that need it ("" for none: asked for directly)
+    requires: tuple[str, ...] = ()  # the distributions it needs, conda-owned ones included
 
 
 _VIA = re.compile(r"^([A-Za-z0-9][\w.\-]*)(?:\[[^\]]*\])?\s*(?:==|@)\s*\S+.*?#\s*via\s+(.+)$")
@@ -63,6 +64,15 @@ def _required_by(annotated: str) -> dict[str, tuple[str, ...]]:
     return found
 
 
+def requires_from_parents(parents: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
+    """``{child: parents}`` (uv's ``# via``) turned round: ``{parent: its children}``, sorted."""
+    found: dict[str, set[str]] = {}
+    for child, who in parents.items():
+        for parent in who:
+            found.setdefault(parent, set()).add(child)
+    return {parent: tuple(sorted(children)) for parent, children in sorted(found.items())}
+
+
 def resolve(
     requirements: Sequence[str],
     owned: Mapping[str, Owner],
@@ -71,9 +81,11 @@ def resolve(
     subdir: str,
     uv: Uv,
     glibc: str | None = None,
+    preferences: Sequence[Artifact] = (),
 ) -> list[ResolvedArtifact]:
     """Resolve ``requirements`` for ``subdir`` and ``python_version`` with ``owned`` fixed;
-    ``glibc`` (``[system-requirements]``) picks the manylinux level of a linux target."""
+    ``glibc`` (``[system-requirements]``) picks the manylinux level of a linux target;
+    ``preferences`` (the previous lock's artifacts) are kept where the requirements allow."""
     if not requirements:
         return []
     python_platform = uv_python_platform(subdir, glibc=glibc)
@@ -91,12 +103,15 @@ def resolve(
         reqs = work / "requirements.in"
         reqs.write_text("\n".join(lines) + "\n", encoding="utf-8")
         out = work / "pylock.toml"
+        annotated = work / "requirements.txt"
+        if preferences:  # uv prefers what an existing output file pins (``--upgrade`` drops it)
+            write_pylock(work, preferences)
+            _write_pins(annotated, preferences)
         done = uv.compile(reqs, out, python_version=python_version, python_platform=python_platform)
         if done.returncode != 0:
             raise _explain_failure(done.stderr, owned, subdir)
         data = tomllib.loads(out.read_text(encoding="utf-8"))
         # the same resolution again, served from uv's cache, for "who needs it" (explain, list)
-        annotated = work / "requirements.txt"
         uv.compile(
             reqs,
             annotated,
@@ -106,14 +121,31 @@ def resolve(
         )
         parents = _required_by(annotated.read_text(encoding="utf-8")) if annotated.exists() else {}
     supported = _supported_tags(python_version, subdir, glibc)
+    requires = requires_from_parents(parents)  # the stubs' "via" too: PyPI -> conda edges
     artifacts = []
     for package in data.get("packages", []):
         name = canonicalize_name(package["name"])
         if name in owned:
             continue
         chosen = _choose_artifact(package, supported, subdir)
-        artifacts.append(replace(chosen, required_by=parents.get(name, ())))
+        artifacts.append(replace(chosen, required_by=parents.get(name, ()), requires=requires.get(name, ())))
     return sorted(artifacts, key=lambda a: a.name)
+
+
+def _write_pins(path: Path, preferences: Sequence[Artifact]) -> None:
+    """``name==version`` lines, each checked again as the pylock writer checks its fields: a
+    line that is not a plain pin never reaches uv."""
+    from condauv import validation
+    from condauv.errors import LockfileError
+
+    hint = "the lock was edited or written by another tool: run `condauv lock --upgrade`"
+    lines = []
+    for artifact in preferences:
+        name = validation.pypi_name(artifact.name, what="a locked PyPI name", error=LockfileError, hint=hint)
+        if not validation.is_pypi_version(artifact.version):
+            raise LockfileError(f"{name} has no PEP 440 version: {artifact.version!r:.80}", hint=hint)
+        lines.append(f"{canonicalize_name(name)}=={artifact.version}\n")
+    path.write_text("".join(lines), encoding="utf-8")
 
 
 def _supported_tags(python_version: str, subdir: str, glibc: str | None = None) -> dict[Tag, int]:

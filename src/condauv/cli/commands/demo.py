@@ -25,8 +25,12 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     from condauv.inventory import inventory
     from condauv.lock.model import load_lock
 
-    out.info("building the demo channel (this interpreter as `python`, numpy from its wheel)...")
-    result = run_demo(args.dir, refresh=args.refresh)
+    def announce() -> None:
+        out.info("building the demo channel (this interpreter as `python`, numpy from its wheel)...")
+
+    result = run_demo(args.dir, refresh=args.refresh, on_build_channel=announce)
+    if not result.channel_built:
+        out.info(f"using the cached demo channel at {result.channel}")
     project = result.project
     rows = inventory(project.prefix, load_lock(project.lock_path))
     if out.json_mode:

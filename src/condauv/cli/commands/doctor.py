@@ -25,8 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
+    from condauv.cli.render.doctor import COLUMNS, table_rows
     from condauv.errors import ManifestError
-    from condauv.health.doctor import run_doctor, table_rows
+    from condauv.health.doctor import run_doctor
     from condauv.project import Project
 
     try:
@@ -39,7 +40,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     if out.json_mode:
         out.data(report.to_dict())
         return report.exit_code
-    out.table(f"condauv doctor: {report.prefix}", ["check", "item", "status", "detail"], table_rows(report))
+    out.table(f"condauv doctor: {report.prefix}", COLUMNS, table_rows(report))
     failed = [s.name for s in report.sections if s.status == "fail"]
     warned = [s.name for s in report.sections if s.status == "warn"]
     if failed:

@@ -21,5 +21,5 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     command = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
     project = load_project(args)
     if not args.no_sync:
-        sync(project, frozen=args.frozen)
+        sync(project, frozen=args.frozen, notify=out.info)
     return run_in_prefix(project.prefix, command)
