@@ -108,6 +108,22 @@ def exclusive_lock(
     file itself) while the lock is held, so that a process that has to wait can say whom it
     waits for (through :func:`report_waits`). A folder is locked without writing into it.
     """
+    with _flock(path, fcntl.LOCK_EX, holder=holder, what=what, note=note):
+        yield
+
+
+@contextlib.contextmanager
+def shared_lock(path: Path, *, what: str = "the lock") -> Iterator[None]:
+    """Hold a shared advisory lock on the file ``path``: any number of holders at once, none
+    while an :func:`exclusive_lock` on it is held (and the reverse). Re-entrant in this process
+    like :func:`exclusive_lock`; a holder waiting for an exclusive one is told whom it waits for
+    (the exclusive holder's note in the file)."""
+    with _flock(path, fcntl.LOCK_SH, holder=None, what=what, note=None):
+        yield
+
+
+@contextlib.contextmanager
+def _flock(path: Path, mode: int, *, holder: str | None, what: str, note: Path | None) -> Iterator[None]:
     key = path.absolute()
     if _held.get(key, 0) > 0:
         _held[key] += 1
@@ -124,12 +140,12 @@ def exclusive_lock(
         note = note or path
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
         except BlockingIOError:
             if _wait_reporter is not None:
                 who = _read_note(note) or "another condauv process"
                 _wait_reporter(f"waiting for {what} ({path}), held by {who}")
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            fcntl.flock(fd, mode)
         _held[key] = 1
         try:
             if holder is not None and note is not None:
@@ -139,40 +155,6 @@ def exclusive_lock(
             _held.pop(key, None)
             if holder is not None and note is not None:
                 _write_note(note, "")
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
-
-
-@contextlib.contextmanager
-def shared_lock(path: Path, *, what: str = "the lock") -> Iterator[None]:
-    """Hold a shared advisory lock on the file ``path``: any number of holders at once, none
-    while an :func:`exclusive_lock` on it is held (and the reverse). Re-entrant in this process
-    like :func:`exclusive_lock`; a holder waiting for an exclusive one is told whom it waits for
-    (the exclusive holder's note in the file)."""
-    key = path.absolute()
-    if _held.get(key, 0) > 0:
-        _held[key] += 1
-        try:
-            yield
-        finally:
-            _held[key] -= 1
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = _open_lock_file(path)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if _wait_reporter is not None:
-                who = _read_note(path) or "another process"
-                _wait_reporter(f"waiting for {what} ({path}), held by {who}")
-            fcntl.flock(fd, fcntl.LOCK_SH)
-        _held[key] = 1
-        try:
-            yield
-        finally:
-            _held.pop(key, None)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)

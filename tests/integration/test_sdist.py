@@ -6,7 +6,6 @@ cannot be had. Nothing comes from PyPI: the sdist names ``tinybackend``, a backe
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 
 from tests.clirunner import CLI
 from tests.helpers.index import SimpleIndex, index_entry, serve_index
+from tests.helpers.projects import clone_project
 from tests.helpers.sdists import BACKEND_VERSION, write_backend_wheel, write_sdist
 from tests.integration.conftest import MakeProject
 
@@ -64,15 +64,6 @@ def _dists(prefix: Path) -> set[str]:
     return {p.name.split("-")[0].lower() for p in site.glob("*.dist-info")}
 
 
-def _copy(folder: Path, name: str) -> Path:
-    """The project's manifest and lock in a fresh folder: a clone elsewhere, no prefix yet."""
-    other = folder.parent / name
-    other.mkdir()
-    for file in ("condauv.toml", "condauv.lock"):
-        shutil.copy2(folder / file, other / file)
-    return other
-
-
 def test_sync_builds_an_sdist_from_the_index(
     cli: CLI, make_project: MakeProject, sdist_index: SimpleIndex
 ) -> None:
@@ -96,7 +87,7 @@ def test_sync_builds_an_sdist_from_the_index(
     checked = cli("check", cwd=folder)
     assert checked.exit_code == 0, checked.stdout + checked.stderr
 
-    clone = _copy(folder, "clone")
+    clone = clone_project(folder, "clone")
     frozen = cli("sync", "--frozen", cwd=clone)
     assert frozen.exit_code == 0, frozen.stderr
     assert _imports(clone / ".condauv" / "env") == f"1.0 tinybackend {BACKEND_VERSION}"
@@ -104,7 +95,7 @@ def test_sync_builds_an_sdist_from_the_index(
 
     # uv's cache is warm: with the index gone, --offline still installs (and builds) it
     sdist_index.server.shutdown()
-    offline = _copy(folder, "offline")
+    offline = clone_project(folder, "offline")
     result = cli("sync", "--frozen", "--offline", cwd=offline)
     assert result.exit_code == 0, result.stderr
     assert _imports(offline / ".condauv" / "env") == f"1.0 tinybackend {BACKEND_VERSION}"

@@ -20,6 +20,7 @@ import pytest
 
 from tests.clirunner import CLI
 from tests.helpers.index import SimpleIndex, index_entry, serve_index
+from tests.helpers.projects import clone_project
 from tests.helpers.sdists import write_backend_wheel, write_sdist
 from tests.helpers.wheels import write_wheel
 
@@ -50,15 +51,6 @@ def _links(tmp_path: Path, name: str) -> tuple[Path, Path]:
 
 def _module(folder: Path, name: str) -> Path:
     return next((folder / ENV).glob("lib/python3.*/site-packages")) / name.replace("-", "_") / "__init__.py"
-
-
-def _copy(folder: Path, name: str) -> Path:
-    """The project's manifest and lock in a fresh folder: a clone elsewhere, no prefix yet."""
-    other = folder.parent / name
-    other.mkdir()
-    for file in ("condauv.toml", "condauv.lock"):
-        shutil.copy2(folder / file, other / file)
-    return other
 
 
 def _check(cli: CLI, folder: Path) -> tuple[int, dict[str, Any]]:
@@ -128,7 +120,7 @@ def test_repair_fetches_a_local_wheel_again_rather_than_relinking_uvs_cache(
     assert module.read_text(encoding="utf-8") == SOURCE
     assert _check(cli, folder)[0] == 0
 
-    clone = _copy(folder, "clone")  # uv's cache holds the genuine file again
+    clone = clone_project(folder, "clone")  # uv's cache holds the genuine file again
     assert cli("sync", "--frozen", cwd=clone).exit_code == 0
     assert _module(clone, "integrity-two").read_text(encoding="utf-8") == SOURCE
 
@@ -175,7 +167,7 @@ def test_a_file_altered_in_uvs_cache_does_not_reach_another_prefix(
     assert cli("add", "--pypi", "integrity-four==1.0", cwd=folder).exit_code == 0
     _tamper(_module(folder, "integrity-four"))  # and, through the hard link, uv's cache
 
-    clone = _copy(folder, "clone")
+    clone = clone_project(folder, "clone")
     synced = cli("sync", "--frozen", "--json", cwd=clone)
     assert synced.exit_code == 0, synced.stderr
     assert _module(clone, "integrity-four").read_text(encoding="utf-8") == SOURCE
