@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import os
 import shutil
 import sys
 import zipfile
@@ -304,6 +305,40 @@ def test_numpy_env_runs_from_its_own_prefix(numpy_env: Path) -> None:
     assert python(numpy_env, "import sysconfig; print(sysconfig.get_config_var('LIBDIR'))") == str(
         numpy_env / "lib"
     )
+
+
+_BYTECODE_CHECK = """
+import importlib.util, json, pathlib, sysconfig
+found = {}
+for module in ("json", "sysconfig", "email.parser", sysconfig._get_sysconfigdata_name()):
+    source = pathlib.Path(importlib.util.find_spec(module).origin)
+    cached = pathlib.Path(importlib.util.cache_from_source(str(source)))
+    data = cached.read_bytes() if cached.is_file() else b""
+    found[module] = {
+        "flags": int.from_bytes(data[4:8], "little") if data else None,
+        "hash_ok": data[8:16] == importlib.util.source_hash(source.read_bytes()),
+    }
+print(json.dumps(found))
+"""
+
+
+@pytest.mark.slow
+def test_the_stdlib_ships_its_bytecode(numpy_env: Path) -> None:
+    """Compiled at build time (checked-hash: valid whatever the files' times), so a new
+    environment's first imports (uv's interpreter query among them) compile nothing."""
+    found = json.loads(python(numpy_env, _BYTECODE_CHECK))
+    assert found and all(entry == {"flags": 3, "hash_ok": True} for entry in found.values()), found
+    stdlib = numpy_env / "lib" / f"python{PY}"
+    before = {p: p.stat().st_mtime_ns for p in stdlib.rglob("*.pyc")}
+    assert not [p for p in before if ".opt-" in p.name]  # -O bytecode is not shipped
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    _process.run(
+        [numpy_env / "bin" / "python", "-c", "import json, sysconfig, email.parser, argparse, asyncio"],
+        what="the env's python imports",
+        env=env,
+        inherit_env=False,
+    )
+    assert {p: p.stat().st_mtime_ns for p in stdlib.rglob("*.pyc")} == before  # nothing (re)written
 
 
 @pytest.mark.slow

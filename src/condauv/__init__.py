@@ -15,11 +15,15 @@ Names are imported on first use, so that ``import condauv`` (and the CLI's start
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+#: ``typing.TYPE_CHECKING`` without importing typing, which cost every command's start-up a few
+#: ms (type checkers read any ``TYPE_CHECKING`` as true)
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from condauv.errors import (
         CondauvError,
         ConflictError,

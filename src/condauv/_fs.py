@@ -67,9 +67,9 @@ def atomic_write_text(path: Path, text: str, *, durable: bool = True) -> None:
     _write_temp(path, text, durable=durable).replace(path)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
     """:func:`atomic_write_text` for bytes (images, archives)."""
-    _write_temp(path, data).replace(path)
+    _write_temp(path, data, durable=durable).replace(path)
 
 
 def atomic_write_many(files: Sequence[tuple[Path, str]]) -> None:

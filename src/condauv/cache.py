@@ -46,6 +46,7 @@ _FOLDERS = {"conda": "pkgs", "repodata": "repodata", "pypi-simple": "pypi-simple
 #: condauv's caches (``CONDAUV_CACHE_DIR`` pointed at a home or a project), and is never cleaned.
 KNOWN_ENTRIES = frozenset(
     {*_FOLDERS.values(), "locks", "check", "channels", "wheels", "matplotlib", "CACHEDIR.TAG", ".DS_Store"}
+    | {"stubs", "provides"}  # the lock's stub wheels and the distributions in conda archives
 )
 #: The package cache's folder for the temporary folders of commands (see ``condauv._fs``).
 _PKGS_TEMP = ".condauv-tmp"
@@ -263,7 +264,7 @@ def size() -> CacheSize:
         PartSize(name, _part_path(name, root, uv_cache), *totals.get(name, (0, 0, 0)), True, notes[name])
         for name in CLEANED
     ]
-    others = "demo channels and wheels, check's hashes, lock notes: kept"
+    others = "demo channels and wheels, check's hashes, lock notes, stub wheels, archives' contents: kept"
     parts.append(PartSize("other", root, *totals.get("other", (0, 0, 0)), False, others))
     return CacheSize(root, tuple(parts))
 

@@ -24,7 +24,7 @@ from condauv.channel import build_package, index_local_channel
 from condauv.conda.engine import package_to_record
 from condauv.lock.model import load_lock
 from condauv.platforms import current_subdir, python_site_packages
-from condauv.sync.apply import remove_distribution
+from condauv.sync.removal import remove_distribution
 from tests.clirunner import CLI
 from tests.helpers.snapshot import tree
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import pty
 import subprocess
 import sys
 
 import pytest
+
+from tests.helpers.terminal import run_on_terminal
 
 #: drives the command's progress helper as `condauv bench` does, with three steps
 _SCRIPT = """
@@ -23,39 +23,14 @@ with _progress(out) as on_step:
 """
 
 
-def _stderr_on_a_terminal(*flags: str) -> str:
-    leader, follower = pty.openpty()
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", _SCRIPT, *flags],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=follower,
-            env={**os.environ, "TERM": "xterm", "COLUMNS": "100"},
-            timeout=60,
-            check=True,
-        )
-        assert done.stdout == b""
-        os.close(follower)
-        follower = -1
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # the other side closed: all read
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        return b"".join(chunks).decode(errors="replace")
-    finally:
-        os.close(leader)
-        if follower != -1:
-            os.close(follower)
+def _on_a_terminal(*flags: str) -> str:
+    done = run_on_terminal([sys.executable, "-c", _SCRIPT, *flags], timeout=60)
+    assert done.returncode == 0, done.terminal
+    return done.terminal
 
 
 def test_a_terminal_gets_a_progress_bar() -> None:
-    shown = _stderr_on_a_terminal()
+    shown = _on_a_terminal()
     assert "\x1b[" in shown  # rich draws (and then clears) the bar with escape codes
     assert "step number" in shown
     assert "[1/3]" not in shown  # not the plain lines
@@ -69,6 +44,12 @@ def test_a_pipe_gets_one_plain_line_a_step() -> None:
     assert "\x1b[" not in done.stderr
 
 
+def test_stdout_off_the_terminal_gets_the_plain_lines() -> None:
+    done = run_on_terminal([sys.executable, "-c", _SCRIPT], stdout_terminal=False, timeout=60)
+    assert done.returncode == 0, done.terminal
+    assert done.terminal.replace("\r", "").splitlines() == [f"[{i}/3] step number {i}" for i in (1, 2, 3)]
+
+
 @pytest.mark.parametrize("flag", ["--json", "-q"])
 def test_json_and_quiet_get_no_progress(flag: str) -> None:
-    assert "step number" not in _stderr_on_a_terminal(flag)
+    assert "step number" not in _on_a_terminal(flag)

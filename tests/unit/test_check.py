@@ -282,7 +282,7 @@ def test_cli_exit_codes(cli: CLI, prefix: Path, tmp_path: Path) -> None:
 
 def test_removing_a_stray_empties_nested_folders_once(tmp_path: Path) -> None:
     """Regression: a stray numpy 1.26 over conda's 2.x left nested folders that emptied twice."""
-    from condauv.sync.apply import remove_distribution
+    from condauv.sync.removal import remove_distribution
 
     site = tmp_path / SITE
     files = ["pkg/core/include/pkg/a.h", "pkg/core/b.py", "pkg/c.py", "pkg/kept.py"]

@@ -10,6 +10,13 @@ help from the installer, since the package assembler records no prefix placehold
   ``sysconfig`` (and builds of C extensions) see the new prefix;
 - ``lib/pkgconfig/*.pc`` say ``${pcfiledir}/../..`` instead of the old prefix.
 
+The stdlib ships its bytecode, as conda-forge's ``python`` does, in ``checked-hash`` mode: valid
+whatever times the archive gives the files, so a new environment's first imports (uv's
+interpreter query among them: 0.08-0.15 s without it) compile nothing. The interpreter itself
+writes it (its own magic number): from the install tree's own bytecode where that is up to date
+for the file (the code is the same, only the header changes: 0.3 s for the stdlib, where
+compiling it takes 2.5 s), else compiled. ``-O`` bytecode is left out.
+
 ``config-3.X-*/Makefile`` and ``python-config.py`` keep the old prefix: nothing reads them at
 run time (``sysconfig`` reads ``_sysconfigdata``; ``python3.X-config`` finds its own prefix).
 """
@@ -35,8 +42,38 @@ __all__ = ["build_python_package"]
 
 BUILD_STRING = "h_condauv_0"
 
-#: stdlib parts a conda env does not need: tests, GUI tools, bytecode (rebuilt on first import).
+#: stdlib parts a conda env does not need: tests, GUI tools, the tree's bytecode (compiled again).
 _SKIPPED = ("test", "idlelib", "tkinter", "turtledemo", "__pycache__", "*.a")
+#: run by the packaged interpreter: argv = [staged stdlib, the install tree's stdlib]. Files
+#: CPython's own ``make install`` does not compile (they fail on purpose) are left out.
+_COMPILE_STDLIB = r"""
+import importlib.util, pathlib, py_compile, re, struct, sys
+staged, tree = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+skip = re.compile(r"bad_coding|badsyntax|site-packages|lib2to3/tests/data")
+magic, tag = importlib.util.MAGIC_NUMBER, sys.implementation.cache_tag
+for source in sorted(staged.rglob("*.py")):
+    relative = source.relative_to(staged)
+    if skip.search(relative.as_posix()):
+        continue
+    cached = source.parent / "__pycache__" / f"{source.stem}.{tag}.pyc"
+    data = source.read_bytes()
+    stat = source.stat()
+    old = tree / relative.parent / "__pycache__" / cached.name
+    try:
+        header = old.read_bytes()
+    except OSError:
+        header = b""
+    stamp = struct.pack("<4sIII", magic, 0, int(stat.st_mtime) & 0xFFFFFFFF, stat.st_size & 0xFFFFFFFF)
+    if header[:16] == stamp:  # up to date for this file: the same code, a checked-hash header
+        cached.parent.mkdir(exist_ok=True)
+        cached.write_bytes(struct.pack("<4sI", magic, 3) + importlib.util.source_hash(data) + header[16:])
+        continue
+    try:
+        py_compile.compile(str(source), str(cached), dfile=str(relative), doraise=True,
+                           invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+    except py_compile.PyCompileError:
+        pass
+"""
 
 _SYSCONFIG_TAIL = """
 # condauv: repackaged from {old!r}; the prefix is resolved when this module is imported.
@@ -165,6 +202,18 @@ def _relocate_text(base: Path, staging: Path, executable: Path) -> None:
             pc.write_text(pc.read_text(encoding="utf-8").replace(old, "${pcfiledir}/../.."), encoding="utf-8")
 
 
+def _compile_stdlib(base: Path, staging: Path, executable: Path) -> None:
+    """The staged stdlib's bytecode, written by ``executable`` (isolated: ``PYTHONPYCACHEPREFIX``
+    and the like do not move it). A file it cannot compile is left without (compiled on first
+    import, as before): the step never fails the build."""
+    stdlib = f"lib/{executable.name}"
+    _process.run(
+        [executable, "-I", "-c", _COMPILE_STDLIB, staging / stdlib, base / stdlib],
+        what="the interpreter compiles its stdlib",
+        check=False,
+    )
+
+
 def build_python_package(output_dir: Path, *, base_prefix: Path | None = None) -> Path:
     """Repackage the interpreter at ``base_prefix`` (default: this one's) as ``python`` for this subdir."""
     base = Path(base_prefix or sys.base_prefix).resolve()
@@ -176,6 +225,7 @@ def build_python_package(output_dir: Path, *, base_prefix: Path | None = None) -
         _check_libpython(base, staging, executable, patchelf)
         _relative_rpaths(base, staging, patchelf)
         _relocate_text(base, staging, executable)
+        _compile_stdlib(base, staging, executable)  # last: the relocated _sysconfigdata too
         return assemble(
             staging,
             name="python",

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from condauv import paths
+from condauv import paths, progress
 from condauv.channel.interpreter import build_python_package
 from condauv.channel.wheel import build_wheel_package
 from condauv.platforms import current_subdir
@@ -53,8 +53,14 @@ def channel_from_wheels(wheels: Sequence[Path], output: Path) -> list[Path]:
     from condauv import _fs
 
     # converted in a scratch folder first: one bad wheel leaves the channel as it was
+    several = f"{len(wheels)} wheel{'s' if len(wheels) != 1 else ''}"
     with _fs.scratch_dir("wheels-") as scratch:
-        return publish_packages([build_wheel_package(wheel, scratch) for wheel in wheels], output)
+        with progress.task(f"converting {several} to conda packages", len(wheels)) as update:
+            built = []
+            for wheel in wheels:
+                built.append(build_wheel_package(wheel, scratch))
+                update(len(built), len(wheels), None)
+        return publish_packages(built, output)
 
 
 def publish_packages(staged: Sequence[Path], output: Path) -> list[Path]:

@@ -57,7 +57,10 @@ def _value(action: argparse.Action) -> Value:
     if choices:
         return Value("choices", tuple(str(c) for c in choices))
     metavar = action.metavar if isinstance(action.metavar, str) else ""
-    is_path = action.type is Path or metavar in {"FILE", "PATH", "WHEEL", "BUNDLE", *_DIR_METAVARS}
+    from condauv.cli.app import path_argument  # the type of --manifest and --prefix
+
+    path_types = (Path, path_argument)
+    is_path = action.type in path_types or metavar in {"FILE", "PATH", "WHEEL", "BUNDLE", *_DIR_METAVARS}
     if metavar in _DIR_METAVARS or (is_path and action.dest in _DIR_DESTS):
         return Value("dir")
     return Value("file") if is_path else Value("none")

@@ -5,13 +5,16 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from condauv.progress import Update
+
+if TYPE_CHECKING:
+    from condauv.cli.render.progress import Bars
+    from condauv.progress import Display
 
 __all__ = ["Output", "Update"]
-
-#: Moves a progress bar: (completed, total or None, a new description or None).
-Update = Callable[[int, int | None, str | None], None]
 
 
 def _mask(text: str) -> str:
@@ -26,6 +29,7 @@ class Output:
         self.json_mode = json_mode
         self.quiet = quiet
         self.verbose = verbose
+        self._bars: Bars | None = None
 
     def _color(self) -> bool:
         return sys.stderr.isatty() and "NO_COLOR" not in __import__("os").environ
@@ -64,30 +68,25 @@ class Output:
             table.add_row(*(Text(_mask(cell)) for cell in row))  # cells are data, never rich markup
         Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160).print(table)
 
+    def display(self) -> Display | None:
+        """The progress display of this command (see :mod:`condauv.progress`): rich bars on
+        stderr when both stdout and stderr are a terminal and neither -q nor --json is given;
+        otherwise ``None``, and nothing of the progress is shown."""
+        if self.quiet or self.json_mode or not (sys.stdout.isatty() and sys.stderr.isatty()):
+            return None
+        if self._bars is None:
+            from condauv.cli.render.progress import Bars
+
+            self._bars = Bars()
+        return self._bars
+
     @contextlib.contextmanager
     def progress(self, description: str) -> Iterator[Update | None]:
-        """A rich progress bar on stderr while the block runs, only when stderr is a terminal and
-        neither -q nor --json is given (else ``None``); it is cleared at the end."""
-        if self.quiet or self.json_mode or not sys.stderr.isatty():
+        """A progress bar while the block runs, drawn by :meth:`display` (``None`` where it
+        draws nothing); it is cleared at the end."""
+        display = self.display()
+        if display is None:
             yield None
             return
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        ) as bar:
-            task = bar.add_task(description, total=None)
-
-            def update(completed: int, total: int | None, label: str | None = None) -> None:
-                if label is None:
-                    bar.update(task, completed=completed, total=total)
-                else:
-                    bar.update(task, completed=completed, total=total, description=label)
-
+        with display(description, None, "") as update:
             yield update

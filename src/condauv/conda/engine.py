@@ -13,7 +13,7 @@ import re
 from collections.abc import Collection, Coroutine, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote
 
 import rattler
 import rattler.index
@@ -32,8 +32,9 @@ from rattler import (
 )
 from rattler.exceptions import SolverError
 
-from condauv import _fs, paths
+from condauv import _fs, paths, progress
 from condauv.conda import verify
+from condauv.conda.reporting import LinkReporter, fetching
 from condauv.errors import ArchiveError, CondauvError, SolveError, UserError
 from condauv.lock.model import CondaPackage
 from condauv.platforms import (
@@ -179,7 +180,8 @@ def names_in_channels(urls: Sequence[str], subdirs: Sequence[str], names: Iterab
         return {rec.name.normalized for records in result for rec in records}
 
     try:
-        return _run(query())
+        with progress.task("reading the conda channels"):  # their repodata, fetched when stale
+            return _run(query())
     except Exception as exc:  # rattler raises many exception types for I/O
         raise _fail_on_channel(exc, urls) from exc
 
@@ -211,7 +213,8 @@ def solve(
         )
 
     try:
-        return _run(go())
+        with progress.task(f"solving the conda packages for {subdir}"):
+            return _run(go())
     except SolverError as exc:
         raise _explain_solver_error(str(exc), specs, subdir) from None
     except Exception as exc:
@@ -344,7 +347,10 @@ def install(
         )
 
     try:
-        _run(go())
+        with progress.task("linking conda packages") as update:
+            if progress.active():  # rattler calls back for each package only when it is shown
+                extra["reporter"] = LinkReporter(update)
+            _run(go())
     except Exception as exc:
         raise CondauvError(
             f"installing the conda packages into {prefix} failed: {exc}",
@@ -420,16 +426,19 @@ def verified_cache(
     site_packages = _site_packages(packages)
     web = client or rattler.Client.default_client()
 
-    async def one(package: CondaPackage, gate: asyncio.Semaphore) -> None:
-        async with gate:
-            await _fetch_verified(cache, package, web, site_packages, replace=package.name in fresh)
+    with fetching(todo, "fetching and extracting") as fetched:
 
-    async def go() -> list[BaseException | None]:
-        gate = asyncio.Semaphore(8)
-        # every fetch runs to its end (and cleans its private folder) before the first error is raised
-        return await asyncio.gather(*(one(p, gate) for p in todo), return_exceptions=True)
+        async def one(package: CondaPackage, gate: asyncio.Semaphore) -> None:
+            async with gate:
+                await _fetch_verified(cache, package, web, site_packages, replace=package.name in fresh)
+            fetched(package)
 
-    errors = [e for e in _run(go()) if e is not None]
+        async def go() -> list[BaseException | None]:
+            gate = asyncio.Semaphore(8)
+            # every fetch runs to its end (and cleans its private folder) before the first error is raised
+            return await asyncio.gather(*(one(p, gate) for p in todo), return_exceptions=True)
+
+        errors = [e for e in _run(go()) if e is not None]
     if errors:
         raise errors[0]
 
@@ -443,20 +452,23 @@ def fetch_archives(packages: Sequence[CondaPackage], folder: Path) -> list[Path]
     for target in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
 
-    async def one(package: CondaPackage, target: Path, gate: asyncio.Semaphore) -> None:
-        async with gate:
-            actual = await _fetch_archive(package, target, client)
-            if actual != package.sha256:
-                target.unlink(missing_ok=True)
-                raise _mismatch(package, actual)
+    with fetching(packages, "fetching") as fetched:
 
-    async def go() -> list[BaseException | None]:
-        gate = asyncio.Semaphore(8)
-        return await asyncio.gather(
-            *(one(p, t, gate) for p, t in zip(packages, targets, strict=True)), return_exceptions=True
-        )
+        async def one(package: CondaPackage, target: Path, gate: asyncio.Semaphore) -> None:
+            async with gate:
+                actual = await _fetch_archive(package, target, client)
+                if actual != package.sha256:
+                    target.unlink(missing_ok=True)
+                    raise _mismatch(package, actual)
+            fetched(package)
 
-    errors = [e for e in _run(go()) if e is not None]
+        async def go() -> list[BaseException | None]:
+            gate = asyncio.Semaphore(8)
+            return await asyncio.gather(
+                *(one(p, t, gate) for p, t in zip(packages, targets, strict=True)), return_exceptions=True
+            )
+
+        errors = [e for e in _run(go()) if e is not None]
     if errors:
         raise errors[0]
     return targets
@@ -541,24 +553,34 @@ def read_provided_distributions(
 ) -> dict[str, dict[str, str] | None]:
     """For each record URL: the PyPI distributions inside its artifact (``None`` if unreadable).
 
-    Reads only ``info/paths.json`` (a range request for a remote ``.conda``), in parallel.
+    Reads only ``info/paths.json`` (a range request for a remote ``.conda``), in parallel, of
+    the archives not read before (:mod:`condauv.conda.provided` keeps them by sha256).
     """
     from rattler.package_streaming import PackageArchive
+
+    from condauv.conda import provided
 
     async def one(
         record: RepoDataRecord, client: rattler.Client, gate: asyncio.Semaphore
     ) -> dict[str, str] | None:
+        sha256 = record.sha256.hex() if record.sha256 else None
+        found = provided.kept(sha256, record.url)
+        if found is not None:
+            return found
         async with gate:
             try:
-                parsed = urlparse(record.url)
-                if parsed.scheme == "file":
-                    archive = await PackageArchive.from_path(unquote(parsed.path))
+                local = provided.local_archive(record.url)
+                read = local.stat() if local is not None else None
+                if local is not None:
+                    archive = await PackageArchive.from_path(str(local))
                 else:
                     archive = await PackageArchive.from_url(client, record.url)
                 paths_json = await archive.paths_json()
             except Exception:  # unreadable artifacts fall back to the name table
                 return None
-            return distributions_in_paths(str(entry.relative_path) for entry in paths_json.paths)
+            found = distributions_in_paths(str(entry.relative_path) for entry in paths_json.paths)
+            await asyncio.to_thread(provided.keep, sha256, record.url, found, read=read)
+            return found
 
     async def go() -> list[dict[str, str] | None]:
         client = rattler.Client()

@@ -5,21 +5,33 @@ or rattler wrote it.
 needs the records themselves (every file's expected sha256, ``depends``) and ``adopt`` what it
 takes to lock them again (url, sha256, channel, requested specs). One parser serves both, over
 every format those tools wrote. Plain ``json``: no rattler import, so ``check`` starts fast.
+
+Parsing 300 records (10 MB of JSON, 40,000 files) costs a check more than its imports, so
+``read_records(cache=True)`` remembers each parsed record in condauv's cache by its file's inode,
+size, mtime and ctime, as check remembers hashed files: a record rewritten is parsed again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import marshal
+import os
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from condauv.errors import UserError
-from condauv.lock.model import CondaPackage
 from condauv.platforms import python_site_packages
 from condauv.pypi.site import split_metadata_folder
+
+if TYPE_CHECKING:
+    from condauv.lock.model import CondaPackage
 
 __all__ = ["CondaFile", "CondaRecord", "dist_folders", "read_records", "spec_name"]
 
@@ -60,9 +72,11 @@ def dist_folders(paths: Iterable[str]) -> dict[str, tuple[str, str]]:
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class CondaFile:
-    """One path a conda package linked into the prefix, and the content it must have there."""
+class CondaFile(NamedTuple):
+    """One path a conda package linked into the prefix, and the content it must have there.
+
+    A named tuple, not a dataclass: a prefix has tens of thousands, made at every check.
+    """
 
     path: str  # prefix-relative, POSIX
     sha256: str | None  # expected in the prefix: ``sha256_in_prefix``, else ``sha256``
@@ -94,6 +108,8 @@ class CondaRecord:
     python_site_packages_path: str | None
     files: tuple[CondaFile, ...]  # from ``paths_data`` (with hashes) or, in old records, ``files``
     requested_specs: tuple[str, ...]  # rattler: ``requested_specs``; conda: ``requested_spec``
+    #: :func:`dist_folders` of ``files``, as (folder, distribution, version): found once, with the record
+    metadata_folders: tuple[tuple[str, str, str], ...]
 
     @property
     def label(self) -> str:
@@ -121,11 +137,13 @@ class CondaRecord:
 
     def provided_distributions(self) -> dict[str, str]:
         """PyPI name -> version of the dist-info/egg-info folders among the package's files."""
-        return dict(dist_folders(self.paths).values())
+        return {dist: version for _, dist, version in self.metadata_folders}
 
     def to_package(self, platform: str, *, requested: str | None, reason: str) -> CondaPackage:
         """The lock's entry for this installed package, exactly as it is installed."""
-        provides = sorted(f"{dist}=={version}" for dist, version in dist_folders(self.paths).values())
+        from condauv.lock.model import CondaPackage
+
+        provides = sorted(f"{dist}=={version}" for _, dist, version in self.metadata_folders)
         return CondaPackage(
             platform=platform,
             name=self.name,
@@ -166,6 +184,7 @@ class CondaRecord:
             single = raw.get("requested_spec")
             requested = [single] if isinstance(single, str) and single not in ("", "None") else []
         url = str(raw.get("url") or "")
+        files = _files(raw, str(noarch) if noarch else None, site_packages)
         return cls(
             record_path=record_path,
             name=str(raw["name"]).lower(),
@@ -182,8 +201,12 @@ class CondaRecord:
             depends=tuple(str(d) for d in raw.get("depends") or ()),
             constrains=tuple(str(c) for c in raw.get("constrains") or ()),
             python_site_packages_path=raw.get("python_site_packages_path"),
-            files=_files(raw, str(noarch) if noarch else None, site_packages),
+            files=files,
             requested_specs=tuple(str(s) for s in requested),
+            metadata_folders=tuple(
+                (folder, dist, version)
+                for folder, (dist, version) in dist_folders(f.path for f in files).items()
+            ),
         )
 
 
@@ -227,15 +250,16 @@ def _files(raw: Mapping[str, Any], noarch: str | None, site_packages: str | None
         path_type = entry.get("path_type", "hardlink")
         if path_type == "directory":
             continue
+        path = str(entry["_path"])
         in_prefix_sha = entry.get("sha256_in_prefix")
         size = entry.get("size_in_bytes") if in_prefix_sha is None else None
         files.append(
             CondaFile(
-                in_prefix(str(entry["_path"])),
+                in_prefix(path) if places else path,
                 in_prefix_sha or entry.get("sha256"),
                 size if isinstance(size, int) else None,
-                presence_only=path_type not in _FILE_TYPES,
-                optional=path_type == "pyc_file" or _bytecode(str(entry["_path"])),
+                path_type not in _FILE_TYPES,
+                path_type == "pyc_file" or _bytecode(path),
             )
         )
     return tuple(files)
@@ -246,11 +270,13 @@ def _bytecode(path: str) -> bool:
 
 
 def read_records(
-    prefix: Path, *, on_error: Callable[[Path, Exception], None] | None = None
+    prefix: Path, *, on_error: Callable[[Path, Exception], None] | None = None, cache: bool = False
 ) -> list[CondaRecord]:
     """Every ``conda-meta/*.json`` record of ``prefix``, sorted by name.
 
     An unreadable record is a :class:`UserError`, or, with ``on_error``, handed to it and left out.
+    ``cache``: take the records whose file did not change from condauv's cache, and remember
+    the others there.
     """
 
     def failed(path: Path, exc: Exception) -> None:
@@ -262,28 +288,216 @@ def read_records(
             ) from None
         on_error(path, exc)
 
-    raws: list[tuple[Path, Any]] = []
-    for path in sorted((prefix / "conda-meta").glob("*.json")):
+    meta = prefix / "conda-meta"
+    try:
+        names = sorted(entry.name for entry in os.scandir(meta) if entry.name.endswith(".json"))
+    except OSError:  # no conda-meta (or none to read): no records, as a glob finds none
+        names = []
+    store = _RecordCache.load(prefix) if cache else None
+    # (path, its file's stat, the cached entry, the parsed JSON): one of the last two
+    read: list[tuple[Path, tuple[int, int, int, int] | None, _Entry | None, Any]] = []
+    for name in names:
+        path = meta / name
+        stat = _stat(path) if store is not None else None
+        entry = store.get(name, stat) if store is not None and stat is not None else None
+        if entry is not None:
+            read.append((path, stat, entry, None))
+            continue
         try:
-            raws.append((path, json.loads(path.read_bytes())))
+            read.append((path, stat, None, json.loads(path.read_bytes())))
         except _RECORD_ERRORS as exc:
             failed(path, exc)
-    site = _python_site_packages(raw for _, raw in raws)
+    site = next(
+        (
+            where
+            for _, _, entry, raw in read
+            if (where := entry[_CONTRIBUTES] if entry is not None else _site_of(raw)) is not None
+        ),
+        None,
+    )
     records = []
-    for path, raw in raws:
+    for path, stat, entry, parsed in read:
+        if entry is not None and (entry[_SITE] == site or entry[_FIELDS][_NOARCH] != "python"):
+            records.append(_from_entry(entry, path))
+            continue
         try:
-            records.append(CondaRecord.from_json(raw, path, site_packages=site))
+            # None: remembered for another python, where its noarch paths were elsewhere
+            raw = json.loads(path.read_bytes()) if parsed is None else parsed
+            record = CondaRecord.from_json(raw, path, site_packages=site)
         except _RECORD_ERRORS as exc:
             failed(path, exc)
+            continue
+        records.append(record)
+        if store is not None and stat is not None:
+            store.put(path.name, stat, _site_of(raw), site, record)
+    if store is not None:
+        store.save(names)
     return sorted(records, key=lambda r: r.name)
 
 
-def _python_site_packages(raws: Iterable[Any]) -> str | None:
-    """The site-packages of the prefix's conda python, from its record (``None``: no python)."""
-    for raw in raws:
-        if isinstance(raw, dict) and raw.get("name") == "python" and isinstance(raw.get("version"), str):
-            declared = raw.get("python_site_packages_path")  # CEP 17: free-threaded builds
-            if isinstance(declared, str) and declared:
-                return declared
-            return python_site_packages(raw["version"])
+def _site_of(raw: Any) -> str | None:
+    """The site-packages a conda python's record says its prefix has (``None``: no python record)."""
+    if isinstance(raw, dict) and raw.get("name") == "python" and isinstance(raw.get("version"), str):
+        declared = raw.get("python_site_packages_path")  # CEP 17: free-threaded builds
+        if isinstance(declared, str) and declared:
+            return declared
+        return python_site_packages(raw["version"])
     return None
+
+
+#: Records changed this recently (ns) are never remembered: a rewrite in the same clock tick
+#: would keep the stat that was remembered.
+_SETTLE_NS = 2_000_000_000
+#: The records cache's format: a sha256 of the payload, then marshal of (this, the prefix,
+#: {record file name: entry}). The checksum finds damage; every entry is type-checked besides,
+#: so a file condauv did not write costs a parse, never a wrong record.
+_CACHE_FORMAT = "condauv-records 1"
+#: An entry: (stat of the record file, the site-packages it says the prefix has if it is a
+#: python, the site-packages it was parsed for, the record's fields as plain tuples).
+_Entry = tuple[Any, ...]
+_CONTRIBUTES, _SITE, _FIELDS = 1, 2, 3
+_NOARCH = 10  # in the fields: only a noarch: python record's paths depend on the site
+
+
+def _stat(path: Path) -> tuple[int, int, int, int] | None:
+    try:
+        stat = path.stat()  # the record as read_bytes reads it: through a link
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+
+
+class _RecordCache:
+    def __init__(self, path: Path, prefix: str, entries: dict[str, _Entry]) -> None:
+        self.path = path
+        self.prefix = prefix
+        self.entries = entries
+        self.changed = False
+        self.horizon = time.time_ns() - _SETTLE_NS
+
+    @classmethod
+    def load(cls, prefix: Path) -> _RecordCache:
+        from condauv import paths
+
+        key = hashlib.sha256(str(prefix).encode()).hexdigest()[:24]
+        path = paths.cache_dir() / "check" / f"{key}.records"
+        entries: dict[str, _Entry] = {}
+        with contextlib.suppress(Exception):  # anything amiss: an empty cache, every record parsed
+            data = path.read_bytes()
+            if hashlib.sha256(data[32:]).digest() == data[:32]:
+                loaded = marshal.loads(data[32:])  # noqa: S302 - our own file, checksummed, type-checked
+                if type(loaded) is tuple and loaded[:2] == (_CACHE_FORMAT, str(prefix)):
+                    entries = loaded[2] if type(loaded[2]) is dict else {}
+        return cls(path, str(prefix), entries)
+
+    def get(self, name: str, stat: tuple[int, int, int, int]) -> _Entry | None:
+        entry = self.entries.get(name)
+        if entry is None or not _valid(entry) or entry[0] != stat:
+            return None
+        return entry
+
+    def put(
+        self,
+        name: str,
+        stat: tuple[int, int, int, int],
+        contributes: str | None,
+        site: str | None,
+        record: CondaRecord,
+    ) -> None:
+        if max(stat[2], stat[3]) >= self.horizon:
+            return
+        files = record.files
+        fields = (
+            record.name, record.version, record.build, record.build_number, record.subdir, record.url,
+            record.channel, record.sha256, record.md5, record.size, record.noarch, record.depends,
+            record.constrains, record.python_site_packages_path, record.requested_specs,
+            record.metadata_folders,
+            # the files by column: one tuple each, a type check each (tens of thousands of files)
+            tuple(f.path for f in files), tuple(f.sha256 for f in files), tuple(f.size for f in files),
+            tuple(f.presence_only for f in files), tuple(f.optional for f in files),
+        )  # fmt: skip
+        entry = (stat, contributes, site, fields)
+        if _valid(entry):  # a record with a field of an odd type is parsed every time instead
+            self.entries[name] = entry
+            self.changed = True
+
+    def save(self, names: Iterable[str]) -> None:
+        kept = set(names)
+        if len(kept) != len(self.entries) or not kept.issuperset(self.entries):
+            self.entries = {name: entry for name, entry in self.entries.items() if name in kept}
+            self.changed = True
+        if not self.changed:
+            return
+        from condauv import _fs
+
+        data = marshal.dumps((_CACHE_FORMAT, self.prefix, self.entries), 4)
+        with contextlib.suppress(OSError):  # a read-only cache only makes the next read slower
+            _fs.atomic_write_bytes(self.path, hashlib.sha256(data).digest() + data, durable=False)
+
+
+_STR = {str}
+_STR_OR_NONE = {str, type(None)}
+_INT_OR_NONE = {int, type(None)}
+_BOOL = {bool}
+
+
+def _valid(entry: Any) -> bool:
+    """Whether ``entry`` has the shape :meth:`_RecordCache.put` gives one, every field its type."""
+    try:
+        stat, contributes, site, fields = entry
+        (name, version, build, build_number, subdir, url, channel, sha256, md5, size, noarch,
+         depends, constrains, site_path, requested, folders, paths, digests, sizes, links,
+         bytecode) = fields  # fmt: skip
+        columns = (paths, digests, sizes, links, bytecode)
+        return (
+            type(entry) is type(stat) is type(fields) is tuple
+            and len(stat) == 4
+            and set(map(type, stat)) <= {int}
+            and set(map(type, (contributes, site, md5, noarch, site_path))) <= _STR_OR_NONE
+            and set(map(type, (name, version, build, subdir, url, channel, sha256))) <= _STR
+            and type(build_number) is int
+            and type(size) in _INT_OR_NONE
+            and all(
+                type(group) is tuple and set(map(type, group)) <= _STR
+                for group in (depends, constrains, requested)
+            )
+            and type(folders) is tuple
+            and all(type(f) is tuple and len(f) == 3 and set(map(type, f)) <= _STR for f in folders)
+            and all(type(column) is tuple and len(column) == len(paths) for column in columns)
+            and set(map(type, paths)) <= _STR
+            and set(map(type, digests)) <= _STR_OR_NONE
+            and set(map(type, sizes)) <= _INT_OR_NONE
+            and set(map(type, links)) <= _BOOL
+            and set(map(type, bytecode)) <= _BOOL
+        )
+    except (TypeError, ValueError):
+        return False
+
+
+def _from_entry(entry: _Entry, path: Path) -> CondaRecord:
+    (name, version, build, build_number, subdir, url, channel, sha256, md5, size, noarch, depends,
+     constrains, site_path, requested, folders, *columns) = entry[_FIELDS]  # fmt: skip
+    return CondaRecord(
+        record_path=path,
+        name=name,
+        version=version,
+        build=build,
+        build_number=build_number,
+        subdir=subdir,
+        url=url,
+        channel=channel,
+        sha256=sha256,
+        md5=md5,
+        size=size,
+        noarch=noarch,
+        depends=depends,
+        constrains=constrains,
+        python_site_packages_path=site_path,
+        files=tuple(map(_new_file, repeat(CondaFile), zip(*columns, strict=True))),
+        requested_specs=requested,
+        metadata_folders=folders,
+    )
+
+
+#: ``CondaFile`` from a plain tuple without a Python call: ``_make`` costs a check 10 ms.
+_new_file: Callable[[type[CondaFile], Iterable[Any]], CondaFile] = tuple.__new__

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from condauv.conda.records import CondaRecord, dist_folders, read_records, spec_name
+from condauv.conda.records import CondaRecord, read_records, spec_name
 from condauv.errors import UserError
 from condauv.health.dists import (
     read_record,
@@ -176,7 +176,7 @@ def inspect_prefix(
             f"{prefix} is not a conda prefix (it has no conda-meta folder)",
             hint="point --prefix at an environment made by condauv, conda, mamba or pixi",
         )
-    records = read_records(prefix)
+    records = read_records(prefix, cache=True)
     by_name = {r.name: r for r in records}
     python = by_name.get("python")
     site = site_packages(prefix, python.version if python else None)
@@ -188,14 +188,15 @@ def inspect_prefix(
     _check_distributions(prefix, dists, owners, lock, platform, findings, repairs)
     if verify_files:
         _check_files(prefix, site, records, dists, owners, lock, platform, findings, repairs)
-        _check_conda_depends(records, findings, target)
+        _check_conda_depends(records, findings, target, prefix=prefix)
         if python is not None:
-            _check_requires_dist(dists, owners, marker_environment(python.version, platform), findings)
+            environment = marker_environment(python.version, platform)
+            _check_requires_dist(dists, owners, environment, findings, prefix=prefix)
     if lock is not None:
         _check_drift(records, dists, owners, lock, platform, findings)
     # a conda package's own metadata folder is no PyPI distribution, whatever its INSTALLER says
     # (a bare ``*.egg-info`` has none)
-    conda_folders = {folder for record in records for folder in dist_folders(record.paths)}
+    conda_folders = {folder for record in records for folder, _, _ in record.metadata_folders}
     report = CheckReport(
         prefix=prefix,
         findings=tuple(sorted(findings, key=lambda f: (KINDS.index(f.kind), f.packages, f.message))),
@@ -335,12 +336,13 @@ def _check_files(
     jobs: list[tuple[str, str | None, int | None, bool]] = []
     spans: list[tuple[str, int, int]] = []  # (owner key, first job, end)
     optional: set[int] = set()  # jobs whose file may be missing (bytecode Python writes again)
+    base = f"{prefix}/"
     for record in records:
         start = len(jobs)
-        for file in record.files:
-            if file.optional:
+        for path, sha256, size, presence_only, bytecode in record.files:
+            if bytecode:
                 optional.add(len(jobs))
-            jobs.append((f"{prefix}/{file.path}", file.sha256, file.size, file.presence_only))
+            jobs.append((base + path, sha256, size, presence_only))
         spans.append((f"conda:{record.name}", start, len(jobs)))
     pypi_dists = [d for d in dists if d.installer != "conda" and d.name not in owners and site is not None]
     first_pypi = len(jobs)
@@ -413,16 +415,28 @@ def _accept_relocated_scripts(
 
 
 def _check_conda_depends(
-    records: Sequence[CondaRecord], findings: list[Finding], target: Mapping[str, str] | None = None
+    records: Sequence[CondaRecord],
+    findings: list[Finding],
+    target: Mapping[str, str] | None = None,
+    *,
+    prefix: Path | None = None,
 ) -> None:
     """Every conda record's ``depends`` against the installed records and this machine's virtual packages.
 
     The virtual packages are the solver's (``CONDA_OVERRIDE_*`` honoured; ``target``'s system
     requirements over this machine's when given), so what ``lock`` and ``doctor`` accept, ``check``
-    accepts too.
+    accepts too. With ``prefix``, the verdict is remembered for it (:mod:`condauv.health.verdicts`).
     """
     if not records:
         return
+    from condauv.health import verdicts
+
+    key = verdicts.depends_key(records, current_subdir(), target) if prefix is not None else None
+    findings += verdicts.remembered(prefix, "depends", key, lambda: _conda_depends_verdict(records, target))
+
+
+def _conda_depends_verdict(records: Sequence[CondaRecord], target: Mapping[str, str] | None) -> list[Finding]:
+    """:func:`_check_conda_depends`'s findings, worked out with py-rattler."""
     from rattler import BuildString, MatchSpec, PackageRecord
 
     from condauv.conda.engine import virtual_packages
@@ -447,6 +461,7 @@ def _check_conda_depends(
             build_number=0,
             subdir=current_subdir(),
         )
+    findings: list[Finding] = []
     for record in records:
         for dep in record.depends:
             try:
@@ -475,6 +490,7 @@ def _check_conda_depends(
                     fix=fix,
                 )
             )
+    return findings
 
 
 _SYNC_OR_RELOCK = (
@@ -506,19 +522,34 @@ def _check_requires_dist(
     owners: Mapping[str, _Owner],
     environment: dict[str, str],
     findings: list[Finding],
+    *,
+    prefix: Path | None = None,
 ) -> None:
-    """Every distribution's ``Requires-Dist`` (markers evaluated) against what is installed, both worlds."""
+    """Every distribution's ``Requires-Dist`` (markers evaluated) against what is installed, both
+    worlds; with ``prefix``, the verdict is remembered for it (:mod:`condauv.health.verdicts`)."""
     versions: dict[str, list[str]] = {}
     for dist in dists:
         versions.setdefault(dist.name, []).append(dist.version)
     for name, owner in owners.items():
         versions.setdefault(name, [owner.version])
+    from condauv.health import verdicts
+
+    key = verdicts.requires_key(dists, versions, environment) if prefix is not None else None
+    findings += verdicts.remembered(
+        prefix, "requires", key, lambda: _requires_verdict(dists, environment, versions)
+    )
+
+
+def _requires_verdict(
+    dists: Sequence[InstalledDistribution], environment: dict[str, str], versions: dict[str, list[str]]
+) -> list[Finding]:
+    found = []
     for dist in dists:
         for requirement in requirements(dist):
             why = unmet_requirement(requirement, environment, versions)
             if why is None:
                 continue
-            findings.append(
+            found.append(
                 Finding(
                     kind="broken-dependency",
                     packages=(dist.name, requirement.name),
@@ -527,6 +558,7 @@ def _check_requires_dist(
                     fix="add the requirement to condauv.toml (or fix its version) with `condauv add`",
                 )
             )
+    return found
 
 
 def _check_drift(

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from packaging.utils import canonicalize_name
 
-from condauv import _process
+from condauv import _process, progress
 from condauv.conda.prefix import InstalledConda, installed_conda
 from condauv.errors import UserError
 from condauv.health import cuda, probes
@@ -279,7 +279,8 @@ def _cuda_section(ctx: _Context, dists: Sequence[InstalledDistribution], runs: b
     need = cuda.cuda_requirement(ctx.conda, (d.name for d in dists), _cuda_depends(ctx.prefix))
     torch: dict[str, Any] | None = None
     if runs and any(d.name == "torch" for d in dists):
-        probe = ctx.probe(probes.TORCH_PROBE, what="the torch CUDA check", timeout=max(ctx.timeout, 120))
+        with progress.task("importing torch to check CUDA"):  # seconds: torch loads its CUDA libraries
+            probe = ctx.probe(probes.TORCH_PROBE, what="the torch CUDA check", timeout=max(ctx.timeout, 120))
         torch = probe.data if probe.data is not None else {"error": probe.error}
     reasons = list(need.reasons)
     built = torch.get("built_cuda") if torch else None
@@ -441,13 +442,21 @@ def _imports_section(
     plan = [(dist, probes.distribution_modules(dist.path, dist.name)) for dist in dists]
     todo = [(dist, modules) for dist, modules in plan if modules and dist.name not in skipped]
     count = workers or min(8, max(2, os.cpu_count() or 2))
-    with ThreadPoolExecutor(max_workers=count) as pool:
+    several = f"{len(todo)} distribution{'s' if len(todo) != 1 else ''}"
+    with (
+        progress.task(f"importing {several}, each in its own process", len(todo)) as update,
+        ThreadPoolExecutor(max_workers=count) as pool,
+    ):
+        advance = progress.counter(update, len(todo))
+
+        def one(modules: Sequence[str]) -> dict[str, Any]:
+            try:
+                return _import_one(ctx, modules)
+            finally:
+                advance(1)
+
         measured = dict(
-            zip(
-                (dist.name for dist, _ in todo),
-                pool.map(lambda item: _import_one(ctx, item[1]), todo),
-                strict=True,
-            )
+            zip((dist.name for dist, _ in todo), pool.map(lambda item: one(item[1]), todo), strict=True)
         )
     items, results = [], []
     for dist, modules in plan:

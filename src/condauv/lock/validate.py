@@ -6,13 +6,20 @@ entry) hold every field to its grammar and each artifact's file name to its name
 lock itself says: a conda URL must be ``<channel>/<subdir>/<file>`` for a channel of
 condauv.toml, a PyPI URL must be on the host of one of its indexes or under one of its
 find-links folders. Anything else is a :class:`LockfileError` naming the entry.
+
+Match specs (``requested``, ``depends``, ``constrains``) need rattler's parser, whose import costs
+more than the rest of a lock's load: a reader that hands them to nothing may read the lock
+within :func:`match_specs_deferred` and call :func:`check_match_specs` before rattler meets them
+(``sync`` does, before the conda side changes). Every other reader checks them on load.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,12 +49,14 @@ __all__ = [
     "URL_SCHEMES",
     "check_conda",
     "check_environment",
+    "check_match_specs",
     "check_pypi",
     "check_sources",
     "check_system_requirements",
     "conda_channel_of",
     "foreign_entries",
     "load_previous",
+    "match_specs_deferred",
     "pypi_sources",
 ]
 
@@ -70,6 +79,8 @@ _CONDA_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+!]*$")
 _CONDA_BUILD = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+]*$")
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
 _NOARCH = (None, "python", "generic")
+#: set within :func:`match_specs_deferred`: :func:`check_conda` leaves the match specs alone
+_SPECS_DEFERRED: ContextVar[bool] = ContextVar("condauv_match_specs_deferred", default=False)
 
 
 def _error(message: str) -> LockfileError:
@@ -125,7 +136,8 @@ def check_conda(package: CondaPackage, where: str) -> None:
             hint=REGENERATE,
         )
     _check_provides(p.provides, label)
-    _check_match_specs(p, label)
+    if not _SPECS_DEFERRED.get():
+        _check_match_specs(p, label)
     _url(p.url, f"{label}: URL")
     _url(p.channel, f"{label}: channel")
     parts = urlsplit(p.url).path.rsplit("/", 2)
@@ -177,9 +189,28 @@ def _check_provides(provides: Sequence[str], label: str) -> None:
             raise _error(f"{label}: provides[{index}] {name!r:.80} is not in its normal form (PEP 503)")
 
 
+@contextlib.contextmanager
+def match_specs_deferred() -> Iterator[None]:
+    """Locks read within leave their match specs unchecked, and rattler unloaded: for a reader
+    that calls :func:`check_match_specs` before anything hands them to rattler (or to a file)."""
+    token = _SPECS_DEFERRED.set(True)
+    try:
+        yield
+    finally:
+        _SPECS_DEFERRED.reset(token)
+
+
+def check_match_specs(lock: Lock) -> None:
+    """The check :func:`check_conda` does on load for every conda entry's match specs, with the
+    same message: for a lock read within :func:`match_specs_deferred`."""
+    for index, package in enumerate(lock.conda):
+        _check_match_specs(package, f"conda[{index}] ({package.name} {package.version})")
+
+
 def _check_match_specs(package: CondaPackage, label: str) -> None:
     """``requested``, ``depends`` and ``constrains`` become conda match specs (in the solver, in
-    conda-meta): parsed here, on load, not first where rattler meets them after changes began."""
+    conda-meta): parsed on load (or by :func:`check_match_specs`), never first where rattler
+    meets them after changes began."""
     specs = [("requested", f"{package.name} {package.requested}")] if package.requested else []
     specs += [(f"depends[{i}]", spec) for i, spec in enumerate(package.depends)]
     specs += [(f"constrains[{i}]", spec) for i, spec in enumerate(package.constrains)]

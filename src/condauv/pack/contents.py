@@ -18,7 +18,8 @@ from pathlib import Path
 __all__ = ["leaving_links", "unowned_files"]
 
 #: what rattler and condauv write themselves: rattler's CACHEDIR.TAG, and in conda-meta the
-#: marker, the synced lock and manifest, the sync lock and a sync's journal
+#: marker, the synced lock and manifest, the sync lock, a sync's journal and its stamp (which
+#: an unpacked copy, at another path, never matches: it syncs in full once)
 _OWN = frozenset(
     {
         "CACHEDIR.TAG",
@@ -26,6 +27,7 @@ _OWN = frozenset(
         "conda-meta/condauv-lock.toml",
         "conda-meta/condauv-manifest.toml",
         "conda-meta/condauv-journal",
+        "conda-meta/condauv-stamp",
         "conda-meta/.condauv-sync.lock",
     }
 )

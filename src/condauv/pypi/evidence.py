@@ -37,7 +37,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from condauv import _fs
+from condauv import _fs, progress
 from condauv.manifest.model import PypiOptions
 from condauv.paths import cache_dir
 from condauv.pypi.auth import remember
@@ -480,10 +480,23 @@ def gather_evidence(
             glibc=glibc,
         )
 
-    workers = min(_WORKERS, len(names))
-    if workers <= 1 or offline:  # offline the work is reading small files: threads only cost
+    if offline:  # reading small files of the index cache: no threads, no progress
         results = [one(item) for item in names]
     else:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="condauv-pypi") as pool:
-            results = list(pool.map(one, names))
+        several = f"{len(names)} project{'s' if len(names) != 1 else ''}"
+        with progress.task(f"asking the package index about {several}", len(names)) as update:
+            advance = progress.counter(update, len(names))
+
+            def counted(item: tuple[str, str]) -> PypiEvidence | None:
+                try:
+                    return one(item)
+                finally:
+                    advance(1)
+
+            workers = min(_WORKERS, len(names))
+            if workers <= 1:
+                results = [counted(item) for item in names]
+            else:
+                with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="condauv-pypi") as pool:
+                    results = list(pool.map(counted, names))
     return {name: ev for (name, _), ev in zip(names, results, strict=True) if ev is not None}

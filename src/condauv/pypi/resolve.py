@@ -6,11 +6,18 @@ treats it as fixed at conda's version, asks no index about it (conda versions Py
 ``--offline`` both work), adds none of PyPI's dependencies for it (conda met them), and any
 PyPI package that needs another version fails the resolution. The stubs are dropped from the
 result. pixi reaches the same end inside uv's library; this is the CLI-level equivalent.
+
+The stubs lie in condauv's cache under a name made of what they hold (the same stub is the same
+file, never rewritten), so that uv reuses what it read of them; uv is given the interpreter
+that runs condauv to build with, so that it does not search for one (through a pyenv shim, that
+cost it 0.15 s a run).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import sys
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -20,7 +27,7 @@ from typing import Any
 from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
-from condauv import _fs
+from condauv import _fs, paths, progress
 from condauv.errors import ConflictError, ProcessError, UserError
 from condauv.platforms import uv_python_platform, wheel_platform_tags
 from condauv.pypi.uv import Artifact, Uv, write_pylock
@@ -89,17 +96,16 @@ def resolve(
     if not requirements:
         return []
     python_platform = uv_python_platform(subdir, glibc=glibc)
+    target: dict[str, Any] = {
+        "python_version": python_version,
+        "python_platform": python_platform,
+        "python": _build_interpreter(python_version),
+    }
     with _fs.scratch_dir("condauv-resolve-") as tmp:  # in condauv's cache: a killed lock's is removed
         work = Path(tmp)
         lines = list(requirements)
         for owner in owned.values():
-            stub = write_wheel(
-                work / "stubs",
-                owner.distribution,
-                owner.version,
-                summary=f"stands for conda package {owner.package}",
-            )
-            lines.append(f"{owner.distribution} @ {stub.as_uri()}")
+            lines.append(f"{owner.distribution} @ {_stub(owner, work).as_uri()}")
         reqs = work / "requirements.in"
         reqs.write_text("\n".join(lines) + "\n", encoding="utf-8")
         out = work / "pylock.toml"
@@ -107,18 +113,14 @@ def resolve(
         if preferences:  # uv prefers what an existing output file pins (``--upgrade`` drops it)
             write_pylock(work, preferences)
             _write_pins(annotated, preferences)
-        done = uv.compile(reqs, out, python_version=python_version, python_platform=python_platform)
-        if done.returncode != 0:
-            raise _explain_failure(done.stderr, owned, subdir)
-        data = tomllib.loads(out.read_text(encoding="utf-8"))
-        # the same resolution again, served from uv's cache, for "who needs it" (explain, list)
-        uv.compile(
-            reqs,
-            annotated,
-            python_version=python_version,
-            python_platform=python_platform,
-            annotated=True,
-        )
+        with progress.task(f"resolving the PyPI packages for {subdir} with uv"):
+            done = uv.compile(reqs, out, **target)
+            if done.returncode != 0:
+                raise _explain_failure(done.stderr, owned, subdir)
+            data = tomllib.loads(out.read_text(encoding="utf-8"))
+            # the same resolution again, served from uv's cache, for "who needs it" (explain,
+            # list, tree); in turn: run side by side, the two saved nothing measurable
+            uv.compile(reqs, annotated, annotated=True, **target)
         parents = _required_by(annotated.read_text(encoding="utf-8")) if annotated.exists() else {}
     supported = _supported_tags(python_version, subdir, glibc)
     requires = requires_from_parents(parents)  # the stubs' "via" too: PyPI -> conda edges
@@ -130,6 +132,40 @@ def resolve(
         chosen = _choose_artifact(package, supported, subdir)
         artifacts.append(replace(chosen, required_by=parents.get(name, ()), requires=requires.get(name, ())))
     return sorted(artifacts, key=lambda a: a.name)
+
+
+#: bump when the stubs write_wheel makes change: a stub's folder is named by what went into it
+_STUB_FORMAT = "1"
+
+
+def _stub(owner: Owner, work: Path) -> Path:
+    """The metadata-only stub wheel of ``owner`` in condauv's cache (``stubs/<key>/``, the key a
+    hash of all the stub is made of): written once, the same file in every later lock, so that
+    uv reuses what it read of it (a new stub costs uv a read and a hash each time). Made in
+    ``work`` and moved in whole; where the cache cannot take it, used from ``work``."""
+    summary = f"stands for conda package {owner.package}"
+    made_of = "\0".join((_STUB_FORMAT, owner.distribution, owner.version, summary))
+    folder = paths.cache_dir() / "stubs" / hashlib.sha256(made_of.encode()).hexdigest()[:32]
+    cached = next(folder.glob("*.whl"), None)
+    if cached is not None:
+        return cached
+    stub = write_wheel(work / "stubs" / folder.name, owner.distribution, owner.version, summary=summary)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        stub.parent.rename(folder)  # a whole folder: others see none or a complete one
+    except OSError:  # another lock's moved in first, a read-only cache, another file system
+        return next(folder.glob("*.whl"), stub)
+    return folder / stub.name
+
+
+def _build_interpreter(python_version: str) -> Path | None:
+    """The interpreter running condauv, when it is of the target's minor version: uv builds
+    sdists with it while resolving. ``None`` for another version: uv then looks for one, as it
+    always did (an sdist's metadata may depend on the Python that builds it)."""
+    version = re.match(r"(\d+)\.(\d+)", python_version)
+    if version is None or (int(version[1]), int(version[2])) != sys.version_info[:2]:
+        return None
+    return Path(sys.executable) if sys.executable and not getattr(sys, "frozen", False) else None
 
 
 def _write_pins(path: Path, preferences: Sequence[Artifact]) -> None:

@@ -7,9 +7,11 @@ classification), which keeps its start-up short.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing's, without importing typing (see condauv/__init__.py)
 if TYPE_CHECKING:
+    from typing import Any
+
     from condauv.sync.apply import SyncReport, sync
     from condauv.sync.freshness import Freshness, freshness
     from condauv.sync.locking import LockResult, lock

@@ -8,6 +8,7 @@ the Python minor version changes, the PyPI side is reinstalled for the new inter
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from condauv import _fs
+from condauv import _fs, validation
 from condauv.conda.prefix import (
     PrefixState,
     installed_conda,
@@ -24,14 +25,15 @@ from condauv.conda.prefix import (
     refuse_links_out,
 )
 from condauv.errors import LockfileError, UserError
-from condauv.lock.model import CondaPackage, Lock, PypiPackage, load_lock
+from condauv.lock.model import CondaPackage, Lock, PypiPackage, parse_lock
 from condauv.platforms import current_subdir
 from condauv.project import Project, holding_project_lock
 from condauv.pypi.site import InstalledDistribution, installed_distributions, site_packages
 from condauv.pypi.uv import Uv
-from condauv.sync import journal
+from condauv.sync import journal, stamp
 from condauv.sync.freshness import Freshness, freshness, missing_platform_hint
 from condauv.sync.integrity import Installed, Notify, PypiInstaller
+from condauv.sync.removal import remove_distribution
 
 if TYPE_CHECKING:
     from condauv.conda.records import CondaRecord
@@ -62,13 +64,30 @@ class SyncReport:
 
 def current_lock(project: Project, *, frozen: bool, offline: bool) -> tuple[Lock, bool]:
     """The lock to sync from, locking first when it is missing or stale (unless frozen)."""
-    existing = load_lock(project.lock_path)  # every field checked, before anything changes
+    lock, relocked, _ = _current_lock(project, frozen=frozen, offline=offline)
+    return lock, relocked
+
+
+def _current_lock(
+    project: Project, *, frozen: bool, offline: bool, defer_specs: bool = False
+) -> tuple[Lock, bool, str | None]:
+    """:func:`current_lock`, with the text of the lock read (``None`` when it was written
+    again). ``defer_specs``: an existing lock's match specs are left to
+    :func:`~condauv.lock.validate.check_match_specs` (rattler is not imported)."""
+    from condauv.lock.validate import LOCK_NAME, REGENERATE, match_specs_deferred
+
+    text = None
+    path = project.lock_path
+    if path.exists() or path.is_symlink():  # as load_lock reads it: every field checked
+        text = validation.read_text(path, what=LOCK_NAME, error=LockfileError, hint=REGENERATE)
+    with match_specs_deferred() if defer_specs else contextlib.nullcontext():
+        existing = parse_lock(text) if text is not None else None
     state = freshness(project.manifest, existing)
     if state is Freshness.FRESH and existing is not None:
         from condauv.lock.validate import check_sources
 
         check_sources(existing, project.manifest)  # installed from: every URL from the manifest's sources
-        return existing, False
+        return existing, False, text
     if frozen:
         if state is Freshness.MISSING:
             hint = "run `condauv lock` first (or sync without --frozen)"
@@ -80,7 +99,7 @@ def current_lock(project: Project, *, frozen: bool, offline: bool) -> tuple[Lock
     from condauv.sync.locking import lock
 
     result = lock(project, offline=offline)
-    return result.lock, True
+    return result.lock, True, None
 
 
 @holding_project_lock
@@ -114,7 +133,8 @@ def sync(
             hint=missing_platform_hint("run `condauv sync`"),
         )
     check_machine(project.manifest.system_requirements)
-    lock, relocked = current_lock(project, frozen=frozen, offline=offline)
+    # match specs unchecked (no rattler) until the conda side may change: checked right below
+    lock, relocked, lock_text = _current_lock(project, frozen=frozen, offline=offline, defer_specs=True)
     if dict(lock.system_requirements) != project.manifest.system_requirements:
         check_machine(dict(lock.system_requirements))
     platform = current_subdir()
@@ -132,10 +152,14 @@ def sync(
         installer.check(_pypi_to_install(project.prefix, lock, platform, python_version))
 
     if state is PrefixState.NEW:  # before the prefix's own lock file makes the folder
+        if not relocked:  # (a new lock holds the solver's own records)
+            _check_specs(project.prefix, lock, state, repair=repair, python_version=python_version)
         verify_artifacts()
     with _fs.exclusive_lock(project.prefix / "conda-meta" / ".condauv-sync.lock"):
         report = SyncReport(project.prefix, locked=relocked)
         if state is not PrefixState.NEW:  # what is installed decides what to check: under the lock
+            if not relocked:
+                _check_specs(project.prefix, lock, state, repair=repair, python_version=python_version)
             verify_artifacts()
         if state is PrefixState.NEW:  # the only time the marker is written (and adopt --in-place)
             mark_managed(project.prefix, project.manifest.path)
@@ -143,7 +167,7 @@ def sync(
             refuse_foreign_removals(project.prefix, lock)
         # journal: an earlier sync killed part-way left one; this sync verifies every file then
         interrupted = journal.pending(project.prefix)
-        changing = journal.Opener(
+        changing = _Changing(
             project.prefix, conda=[p.name for p in conda], pypi=[p.name for p in lock.pypi_for(platform)]
         )
         report.interrupted = interrupted.describe() if interrupted else None
@@ -155,7 +179,64 @@ def sync(
         _keep_synced_copy(project, lock)
         if changing.written or interrupted is not None:
             journal.clear(project.prefix)  # journal: every change is complete
+        if not report.unrepaired and _settled(project.prefix, lock, platform, python_version):
+            stamp.record(project, lock, lock_text, python_version)
         return report
+
+
+def _check_specs(prefix: Path, lock: Lock, state: PrefixState, *, repair: bool, python_version: str) -> None:
+    """The lock's match specs (read unchecked), before rattler meets them and before anything is
+    written, where the conda side may change: linked, unlinked, or relinked by a repair."""
+    platform = current_subdir()
+    if (
+        state is PrefixState.NEW
+        or repair
+        or journal.pending(prefix) is not None
+        or _conda_differs(prefix, lock.conda_for(platform))
+        or _dist_info_damage(prefix, lock, platform, python_version)
+    ):
+        from condauv.lock.validate import check_match_specs
+
+        check_match_specs(lock)
+
+
+class _Changing(journal.Opener):
+    """The journal's opener, which first removes the stamp: from the first change on, no
+    sync may trust it (it is written again by a sync that leaves nothing to do)."""
+
+    def __call__(self) -> None:
+        if not self.written:
+            stamp.clear(self.prefix)
+        super().__call__()
+
+
+def _conda_differs(prefix: Path, wanted: Sequence[CondaPackage]) -> bool:
+    """Whether the prefix's conda packages (by conda-meta's file names) are not ``wanted``."""
+    have = {name: (p.version, p.build) for name, p in installed_conda(prefix).items()}
+    return have != {p.name: (p.version, p.build) for p in wanted}
+
+
+def _settled(prefix: Path, lock: Lock, platform: str, python_version: str) -> bool:
+    """Whether a sync of ``prefix`` to ``lock`` now would find nothing to do (then it is stamped)."""
+    from condauv.conda.prefix import is_managed
+
+    return not (
+        not is_managed(prefix)
+        or journal.pending(prefix) is not None
+        or _conda_differs(prefix, lock.conda_for(platform))
+        or _pypi_differs(prefix, lock, platform, python_version)
+        or _dist_info_damage(prefix, lock, platform, python_version)
+    )
+
+
+def _pypi_differs(prefix: Path, lock: Lock, platform: str, python_version: str) -> bool:
+    """Whether :func:`_sync_pypi` would install, uninstall or refuse anything now."""
+    wanted = {p.name for p in lock.pypi_for(platform)}
+    installed = installed_distributions(site_packages(prefix, python_version))
+    owned = {name for package in lock.conda_for(platform) for name in package.provided_names()}
+    owned.update(d.name for d in installed if d.installer == "conda")
+    leaving = {d.name for d in installed} - owned - wanted
+    return bool(owned & wanted or leaving or _to_install(lock.pypi_for(platform), installed))
 
 
 def _verify_conda_archives(prefix: Path, wanted: Sequence[CondaPackage]) -> None:
@@ -483,62 +564,3 @@ def _repair(
         report.repaired += [f"reinstalled {p.name} {p.version} (pypi)" for p in done.good]
         report.unrepaired += _still_altered(reinstall, done, offline=installer.uv.offline)
     report.unrepaired += repairs.unrepairable
-
-
-def remove_distribution(prefix: Path, folder: Path, *, keep: set[str]) -> None:
-    """Delete a dist-info folder and the files its RECORD lists, except prefix paths in ``keep``.
-
-    Used on strays that uv or pip installed over conda's files: uninstalling them by name
-    would pick either copy, and RECORD-less ones cannot be uninstalled by an installer.
-    A RECORD is untrusted input: each entry's folder is resolved (symlinks followed) and the
-    entry deleted only when that folder lies inside the prefix; a symlink listed is removed,
-    never what it points to; entries that make no sense are skipped, never an error.
-    """
-    import contextlib
-    import shutil
-
-    from condauv.health.dists import read_record
-    from condauv.validation import contained
-
-    real_prefix = Path(os.path.realpath(prefix))
-    real_folder = Path(os.path.realpath(folder))
-    site = Path(os.path.realpath(folder.parent))
-    if not contained(prefix, folder.parent) or folder.is_symlink():
-        return
-    parents: set[Path] = set()
-    for entry in read_record(folder) or ():
-        if not entry.path or "\x00" in entry.path:
-            continue
-        lexical = Path(os.path.normpath(site / entry.path))
-        parent = Path(os.path.realpath(lexical.parent))
-        target = parent / lexical.name
-        if not parent.is_relative_to(real_prefix) or target.is_relative_to(real_folder):
-            continue
-        if {target.relative_to(real_prefix).as_posix(), _prefix_relative(lexical, real_prefix)} & keep:
-            continue
-        with contextlib.suppress(OSError):
-            if target.is_symlink() or target.is_file():
-                target.unlink()
-                parents.add(parent)
-    shutil.rmtree(folder, ignore_errors=True)
-    _remove_empty_folders(parents, site)
-
-
-def _remove_empty_folders(parents: set[Path], site: Path) -> None:
-    """Remove the folders that deleting files emptied, up to ``site`` (never through a link)."""
-    for parent in sorted(parents, key=lambda p: len(p.parts), reverse=True):
-        for empty in (parent, *parent.parents):
-            if empty == site or not empty.is_relative_to(site) or empty.is_symlink():
-                break
-            if not empty.is_dir():
-                continue  # removed already, with a deeper folder that emptied it
-            try:
-                if any(empty.iterdir()):
-                    break
-                empty.rmdir()
-            except OSError:
-                break
-
-
-def _prefix_relative(path: Path, real_prefix: Path) -> str:
-    return path.relative_to(real_prefix).as_posix() if path.is_relative_to(real_prefix) else ""

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from condauv import _fs
+from condauv import _fs, progress
 from condauv.conda.verify import archive_path
 from condauv.errors import ArchiveError, CondauvError
 from condauv.lock.model import PypiPackage
@@ -124,8 +124,11 @@ class PypiInstaller:
             for package in packages:
                 if is_sdist(package):
                     self.notify(f"building {_label(package)} from its sdist: this runs its build code")
-        install_locked(self.uv, self.prefix / "bin" / "python", packages)
-        altered = altered_files(self.prefix, self.python_version, [p.name for p in packages])
+        several = f"{len(packages)} PyPI package{'s' if len(packages) != 1 else ''}"
+        with progress.task(f"installing {several} with uv") as update:  # uv's own bar is off: captured
+            install_locked(self.uv, self.prefix / "bin" / "python", packages)
+            update(0, None, f"checking the files of {several} against their RECORD")
+            altered = altered_files(self.prefix, self.python_version, [p.name for p in packages])
         return Installed([p for p in packages if p.name not in altered], altered)
 
 

@@ -11,7 +11,10 @@ if TYPE_CHECKING:
     from condauv.project import Project
     from condauv.sync.apply import SyncReport
 
-__all__ = ["load_project", "report_sync"]
+__all__ = ["STAMPED", "load_project", "report_sync"]
+
+#: what ``-v`` says when a sync's stamp proved it has nothing to do (``condauv.sync.stamp``)
+STAMPED = "condauv.sync: in sync (stamp): nothing changed since the last sync"
 
 
 def load_project(args: argparse.Namespace) -> Project:

@@ -174,13 +174,13 @@ def _show(out: Output, report: BenchReport) -> None:
 
 @contextlib.contextmanager
 def _progress(out: Output) -> Iterator[OnStep | None]:
-    """A rich progress bar on stderr when it is a terminal; otherwise one plain line a step."""
+    """A rich progress bar on a terminal (:meth:`Output.display`); otherwise one plain line a step."""
     from condauv.bench.model import Step
 
     if out.quiet or out.json_mode:
         yield None
         return
-    if not sys.stderr.isatty():
+    if out.display() is None:  # stdout or stderr is not a terminal
 
         def plain(step: Step) -> None:
             out.info(f"[{step.index}/{step.total}] {step.label}")

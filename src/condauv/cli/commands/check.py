@@ -72,12 +72,15 @@ def handle(args: argparse.Namespace, out: Output) -> int:
 
 def _checked_lock(project: Project) -> Lock | None:
     """The project's lock, every field checked; a fresh one's URLs also against the manifest's
-    sources (a stale one is reported as stale: its sources may have changed since)."""
+    sources (a stale one is reported as stale: its sources may have changed since). Its match
+    specs go nowhere from here (drift compares names and versions): left unparsed, which keeps
+    rattler's import off this path (``sync`` checks them before the conda side changes)."""
     from condauv.lock.model import load_lock
-    from condauv.lock.validate import check_sources
+    from condauv.lock.validate import check_sources, match_specs_deferred
     from condauv.sync.freshness import Freshness, freshness
 
-    lock = load_lock(project.lock_path)
+    with match_specs_deferred():
+        lock = load_lock(project.lock_path)
     if lock is not None and freshness(project.manifest, lock) is Freshness.FRESH:
         check_sources(lock, project.manifest)
     return lock

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import argparse
 
-from condauv.cli.commands._shared import load_project, report_sync
-from condauv.cli.output import Output
+TYPE_CHECKING = False  # typing's, without importing typing (see condauv/__init__.py)
+if TYPE_CHECKING:
+    from condauv.cli.output import Output
 
 HELP = "make the environment match condauv.lock (locking first if needed) and repair what check finds"
 
@@ -25,7 +26,29 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
     )
 
 
+def fast(args: argparse.Namespace) -> int | None:
+    """A no-op sync, proven by the prefix's stamp before anything else is loaded; ``None``: sync
+    as usual (``--repair`` always does; ``--json`` reports in full)."""
+    if args.repair or args.json:
+        return None
+    from condauv.sync.stamp import in_sync
+
+    prefix = in_sync(args.manifest, args.prefix)
+    if prefix is None:
+        return None
+    if not args.quiet:
+        from condauv.cli.commands._shared import STAMPED
+        from condauv.cli.output import Output
+
+        out = Output(verbose=args.verbose)
+        if args.verbose:
+            out.info(STAMPED)
+        out.info(f"{prefix} is in sync")
+    return 0
+
+
 def handle(args: argparse.Namespace, out: Output) -> int:
+    from condauv.cli.commands._shared import load_project, report_sync
     from condauv.sync.apply import sync
 
     report = sync(
