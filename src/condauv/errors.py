@@ -54,6 +54,15 @@ class SolveError(UserError):
 class ArchiveError(UserError):
     """A package archive that does not match its lock entry, or that would write outside the prefix."""
 
+    @classmethod
+    def mismatch(cls, what: str, url: str, actual: str, locked: str, *, hint: str) -> ArchiveError:
+        """``what`` (``conda package numpy 2.4.6 (py311_0)``) at ``url`` hashes to ``actual``,
+        not the lock's ``locked``: one wording for both sides."""
+        return cls(
+            f"{what} at {url} does not match condauv.lock: its sha256 is {actual}, the lock says {locked}",
+            hint=hint,
+        )
+
 
 class ConflictError(UserError):
     """The PyPI side needs something that conflicts with what the conda side provides."""

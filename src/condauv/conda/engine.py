@@ -499,9 +499,11 @@ async def _fetch_archive(package: CondaPackage, archive: Path, client: rattler.C
 
 
 def _mismatch(package: CondaPackage, actual: str) -> ArchiveError:
-    return ArchiveError(
-        f"conda package {verify.label(package)} at {package.url} does not match condauv.lock: "
-        f"its sha256 is {actual}, the lock says {package.sha256}",
+    return ArchiveError.mismatch(
+        f"conda package {verify.label(package)}",
+        package.url,
+        actual,
+        package.sha256,
         hint="the archive changed after locking: restore it, or, if the new one is trusted, "
         "index the channel again and run `condauv lock`",
     )

@@ -73,9 +73,11 @@ def _hash_local(item: tuple[PypiPackage, Path]) -> str:
 
 
 def _mismatch(package: PypiPackage, actual: str) -> ArchiveError:
-    return ArchiveError(
-        f"PyPI package {_label(package)} at {package.url} does not match condauv.lock: "
-        f"its sha256 is {actual}, the lock says {package.sha256}",
+    return ArchiveError.mismatch(
+        f"PyPI package {_label(package)}",
+        package.url,
+        actual,
+        package.sha256,
         hint="the file changed after locking: restore it, or, if the new one is trusted, "
         "run `condauv lock` again",
     )
