@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import re
 import shlex
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from condauv.errors import ProcessError
 
 __all__ = ["Completed", "mask", "run", "strip_credentials"]
-
-log = logging.getLogger("condauv.process")
 
 #: The user info of a URL (``scheme://user:token@``): up to the LAST ``@`` before the authority
 #: ends, as urlsplit and uv (WHATWG) read it: a password may hold a raw ``@``.
@@ -26,15 +23,31 @@ _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#'\"<>]*@")
 _TOKEN = re.compile(r"(?P<base>[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#'\"<>]+)/t/[^\s/?#'\"<>]+(?=/)")
 
 
-@dataclass(frozen=True, slots=True)
 class Completed:
-    """What a finished program left behind."""
+    """What a finished program left behind (a plain class, not a dataclass: importing
+    dataclasses, and inspect with it, cost ``condauv run`` 10 ms at every start)."""
 
-    command: list[str]
-    returncode: int
-    stdout: str
-    stderr: str
-    timed_out: bool = False  # killed after ``timeout`` seconds (only seen with ``check=False``)
+    __slots__ = ("command", "returncode", "stderr", "stdout", "timed_out")
+
+    def __init__(
+        self, command: list[str], returncode: int, stdout: str, stderr: str, *, timed_out: bool = False
+    ) -> None:
+        self.command = command
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        self.timed_out = timed_out  # killed after ``timeout`` seconds (only seen with ``check=False``)
+
+    def __repr__(self) -> str:
+        return f"Completed(command={self.command!r}, returncode={self.returncode!r})"
+
+
+def _debug(message: str, *args: object) -> None:
+    """A debug line of ``condauv.process``, where logging is loaded (the CLI loads and configures
+    it before any command that runs a program; ``condauv run``'s quickest path does not)."""
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        logging.getLogger("condauv.process").debug(message, *args)
 
 
 def mask(text: str) -> str:
@@ -82,7 +95,7 @@ def run(
     the folders they wrote in).
     """
     argv = [os.fspath(part) for part in command]
-    log.debug("running: %s", describe(argv))
+    _debug("running: %s", describe(argv))
     full_env = None if env is None else {**os.environ, **env} if inherit_env else dict(env)
     try:
         if own_group:
@@ -112,7 +125,7 @@ def run(
         ) from exc
     completed = Completed(argv, proc.returncode, proc.stdout, proc.stderr)
     if proc.stderr:
-        log.debug("stderr of %s:\n%s", Path(argv[0]).name, mask(proc.stderr.rstrip()))
+        _debug("stderr of %s:\n%s", Path(argv[0]).name, mask(proc.stderr.rstrip()))
     if check and proc.returncode != 0:
         raise ProcessError(
             f"{what} failed (exit {proc.returncode}): {mask(last_line(proc.stderr or proc.stdout))}",
@@ -197,7 +210,7 @@ def call(
 ) -> int:
     """Run ``command`` attached to this terminal (stdin/stdout/stderr passed through)."""
     argv = [os.fspath(part) for part in command]
-    log.debug("running (attached): %s", describe(argv))
+    _debug("running (attached): %s", describe(argv))
     full_env = None if env is None else {**os.environ, **env}
     try:
         return subprocess.call(argv, env=full_env)

@@ -1,5 +1,6 @@
 """``condauv run`` and ``condauv shell``: a command, or the user's shell, inside the activated
-environment (rattler writes the activation)."""
+environment (rattler writes the activation; condauv keeps what it wrote, see
+:func:`activation_script`)."""
 
 from __future__ import annotations
 
@@ -16,21 +17,62 @@ from pathlib import Path
 from condauv import _process
 from condauv.errors import UserError
 
-__all__ = ["activated_argv", "run_in_prefix", "shell_in_prefix"]
+__all__ = ["activated_argv", "activation_script", "run_in_prefix", "run_kept", "shell_in_prefix"]
 
 
 def activated_argv(
-    prefix: Path, command: Sequence[str], *, label: str, then: str = 'exec "$@"'
+    prefix: Path, command: Sequence[str], *, label: str, then: str = 'exec "$@"', script: str | None = None
 ) -> list[str] | None:
-    """``command`` wrapped to run with ``prefix`` activated: rattler's activation script first,
-    then (``then``) ``exec`` hands the process over to the command. ``None`` where there is no bash."""
+    """``command`` wrapped to run with ``prefix`` activated: the activation ``script`` (default
+    :func:`activation_script`) first, then (``then``) ``exec`` hands the process over to the
+    command. ``None`` where there is no bash."""
     bash = shutil.which("bash")
     if bash is None:
         return None
+    script = activation_script(prefix) if script is None else script
+    return [bash, "--noprofile", "--norc", "-c", f"{script}\n{then}", label, *command]
+
+
+def activation_script(prefix: Path, shell: str = "bash") -> str:
+    """The script that activates ``prefix`` in ``shell`` (``bash``, ``zsh`` or ``fish``), as
+    rattler writes it, kept in condauv's cache: importing rattler (and asyncio) to write it
+    again cost ``condauv run`` about 0.1 s at every start.
+
+    A kept script is used only where everything rattler read to write it is as it was: the
+    shell, the prefix, ``PATH`` and the ``CONDA_*`` variables, and for the prefix and the
+    environment active now (``CONDA_PREFIX``, whose deactivation comes first) the entries of
+    ``etc/conda/{activate,deactivate,env_vars}.d`` and ``conda-meta/state`` (their names and
+    ``stat``): the scripts there are sourced by path, the variables copied in. Anything else,
+    or a kept file that cannot be read: rattler writes it again."""
+    from condauv.conda import activation
+
+    key = activation.key(prefix, shell)
+    kept = activation.kept(key)
+    if kept is not None:
+        return kept
     from condauv.conda import engine
 
-    script = engine.activation_script(prefix)
-    return [bash, "--noprofile", "--norc", "-c", f"{script}\n{then}", label, *command]
+    script = engine.activation_script(prefix, shell)
+    activation.keep(key, script)
+    return script
+
+
+def run_kept(prefix: Path, command: Sequence[str]) -> int | None:
+    """:func:`run_in_prefix` at its cheapest, for a prefix whose stamp was just proved: only
+    where the activation is kept (:func:`activation_script`) and ``command`` names a program
+    on the prefix's ``bin`` or the ``PATH`` that would start; otherwise ``None`` (nothing was
+    run: :func:`run_in_prefix` then decides, and explains what cannot start)."""
+    from condauv.conda import activation
+
+    script = activation.kept(activation.key(prefix, "bash"))
+    if script is None or not command or os.sep in command[0]:
+        return None
+    found = shutil.which(command[0], path=_activated_path(prefix))
+    interpreter = _interpreter(Path(found)) if found is not None else None
+    if found is None or (interpreter is not None and _locate(prefix, interpreter, probe=False) is None):
+        return None
+    argv = activated_argv(prefix, command, label="condauv-run", script=script)
+    return None if argv is None else _process.call(argv, what="condauv run")
 
 
 def run_in_prefix(prefix: Path, command: Sequence[str]) -> int:
@@ -71,23 +113,30 @@ def _check_startable(prefix: Path, name: str) -> None:
         )
 
 
-def _locate(prefix: Path, name: str) -> Path | None:
+def _locate(prefix: Path, name: str, *, probe: bool = True) -> Path | None:
     """The file the activated environment would start for ``name``: a path as it is (if it
     exists); a bare name on the activated PATH (the prefix's ``bin`` first), and, only if that
-    fails, as bash finds it after the activation (``activate.d`` scripts may extend PATH)."""
+    fails and ``probe``, as bash finds it after the activation (``activate.d`` scripts may
+    extend PATH)."""
     if os.sep in name:
         return Path(name) if Path(name).exists() else None
-    path = os.pathsep.join([str(prefix / "bin"), os.environ.get("PATH", "")])
-    found = shutil.which(name, path=path)
+    found = shutil.which(name, path=_activated_path(prefix))
     if found:
         return Path(found)
-    # ``type -P``: a program file only; ``command -v`` also answers for builtins and keywords
-    probe = activated_argv(prefix, [name], label="condauv-run", then='type -P -- "$1"')
-    if probe is None:
+    if not probe:
         return None
-    done = _process.run(probe, what="condauv run looks up the command", check=False)
+    # ``type -P``: a program file only; ``command -v`` also answers for builtins and keywords
+    argv = activated_argv(prefix, [name], label="condauv-run", then='type -P -- "$1"')
+    if argv is None:
+        return None
+    done = _process.run(argv, what="condauv run looks up the command", check=False)
     lines = done.stdout.strip().splitlines()
     return Path(lines[-1]) if done.returncode == 0 and lines else None
+
+
+def _activated_path(prefix: Path) -> str:
+    """``PATH`` as the activation starts it: the prefix's ``bin`` first."""
+    return os.pathsep.join([str(prefix / "bin"), os.environ.get("PATH", "")])
 
 
 def _interpreter(program: Path) -> str | None:
@@ -142,9 +191,7 @@ def shell_in_prefix(prefix: Path, *, name: str, shell: str | None = None) -> int
             argv, env = [found, "-i"], {**env, **_zdotdir(prefix, folder, label)}
         elif kind == "fish":
             rc = folder / "activate.fish"
-            from condauv.conda import engine
-
-            rc.write_text(engine.activation_script(prefix, "fish"), encoding="utf-8")
+            rc.write_text(activation_script(prefix, "fish"), encoding="utf-8")
             argv = [found, "--init-command", f"source {shlex.quote(str(rc))}"]
         else:  # sh, dash, ksh...: the activated environment, the prompt through PS1
             then = f'export PS1={shlex.quote(f"({label}) ")}"${{PS1:-$ }}"; exec "$@"'
@@ -168,11 +215,9 @@ def _prompt_name(name: str) -> str:
 
 def _rc(prefix: Path, shell: str, user_rc: str, label: str) -> str:
     """The user's rc file (if any), then the activation, then the prompt's marker."""
-    from condauv.conda import engine
-
     rc = f"if [ -f {user_rc} ]; then . {user_rc}; fi\n" if user_rc else ""
     prompt = f'PS1={shlex.quote(f"({label}) ")}"${{PS1-}}"\n'
-    return f"{rc}{engine.activation_script(prefix, shell)}\n{prompt}"
+    return f"{rc}{activation_script(prefix, shell)}\n{prompt}"
 
 
 def _zdotdir(prefix: Path, folder: Path, label: str) -> dict[str, str]:

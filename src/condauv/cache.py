@@ -47,6 +47,8 @@ _FOLDERS = {"conda": "pkgs", "repodata": "repodata", "pypi-simple": "pypi-simple
 KNOWN_ENTRIES = frozenset(
     {*_FOLDERS.values(), "locks", "check", "channels", "wheels", "matplotlib", "CACHEDIR.TAG", ".DS_Store"}
     | {"stubs", "provides"}  # the lock's stub wheels and the distributions in conda archives
+    | {"activation"}  # the activation scripts rattler wrote (condauv.conda.activation)
+    | {"parsed-locks"}  # locks' documents, kept as JSON (condauv.lock.model.PARSED_FOLDER)
 )
 #: The package cache's folder for the temporary folders of commands (see ``condauv._fs``).
 _PKGS_TEMP = ".condauv-tmp"
@@ -264,7 +266,10 @@ def size() -> CacheSize:
         PartSize(name, _part_path(name, root, uv_cache), *totals.get(name, (0, 0, 0)), True, notes[name])
         for name in CLEANED
     ]
-    others = "demo channels and wheels, check's hashes, lock notes, stub wheels, archives' contents: kept"
+    others = (
+        "demo channels and wheels, check's hashes, lock notes, stub wheels, archives' contents, "
+        "activations, parsed locks: kept"
+    )
     parts.append(PartSize("other", root, *totals.get("other", (0, 0, 0)), False, others))
     return CacheSize(root, tuple(parts))
 

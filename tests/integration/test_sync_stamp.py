@@ -232,6 +232,42 @@ def test_a_noop_sync_imports_neither_rattler_nor_the_lock(synced: Path) -> None:
     assert "condauv.sync.apply" in modules and "rattler" not in modules
 
 
+def test_a_noop_run_with_its_activation_kept_imports_no_rattler(synced: Path) -> None:
+    """``condauv run`` in a stamped prefix: the second run finds the activation rattler wrote
+    the first time and loads neither rattler nor logging; a script added to ``activate.d``
+    makes rattler write it again, and the command sees what that script exports."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    code = "import os, six, requests; print(os.environ['CONDA_PREFIX'], os.environ.get('CONDAUV_KEPT'))"
+
+    def run() -> tuple[set[str], str, str]:
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "condauv", "run", "-q", "--", "python", "-c", code],
+            cwd=synced,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        lines = done.stderr.splitlines()
+        modules = {line.rpartition("|")[2].strip() for line in lines if line.startswith("import time:")}
+        said = "\n".join(line for line in lines if not line.startswith("import time:"))
+        return modules, done.stdout, said
+
+    heavy = {"rattler", "asyncio", "logging", "condauv.lock.model", "condauv.cli.output", "tomllib"}
+    run()  # the activation kept (if an earlier test had not already)
+    modules, out, said = run()
+    assert (out, said) == (f"{synced / ENV} None\n", "")
+    assert not heavy & modules
+    scripts = synced / ENV / "etc" / "conda" / "activate.d"
+    scripts.mkdir(parents=True)
+    (scripts / "kept.sh").write_text("export CONDAUV_KEPT=yes\n")
+    modules, out, said = run()
+    assert (out, said) == (f"{synced / ENV} yes\n", "")
+    assert "rattler" in modules
+    assert not heavy & run()[0]
+
+
 def test_a_bad_match_spec_is_refused_before_the_conda_side_changes(cli: CLI, synced: Path) -> None:
     """The lock's match specs are parsed where rattler would meet them: a sync that leaves the
     conda side as it is never needs them; one that would relink refuses them before any change."""

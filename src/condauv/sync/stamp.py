@@ -42,19 +42,15 @@ import os
 import stat
 import sys
 
+from condauv._digest import sha256
+
 TYPE_CHECKING = False  # typing's, without importing typing (see condauv/__init__.py)
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from hashlib import sha256
     from pathlib import Path
 
     from condauv.lock.model import Lock
     from condauv.project import Project
-else:
-    try:  # CPython's own SHA-256: importing hashlib (OpenSSL) cost more than this whole check
-        from _sha256 import sha256
-    except ImportError:  # another interpreter, or Python 3.12+ (where it is _sha2)
-        from hashlib import sha256
 
 __all__ = ["STAMP", "Located", "clear", "digest", "in_sync", "locate", "record", "write"]
 

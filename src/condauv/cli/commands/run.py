@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import argparse
 
-from condauv.cli.commands._shared import load_project
-from condauv.cli.output import Output
+TYPE_CHECKING = False  # typing's, without importing typing (see condauv/__init__.py)
+if TYPE_CHECKING:
+    from condauv.cli.output import Output
 
 HELP = "run a command inside the environment (syncing it first)"
 
@@ -14,12 +15,40 @@ def add_arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentPars
     parser.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD...")
 
 
+def fast(args: argparse.Namespace) -> int | None:
+    """A run in a prefix whose stamp proves it in sync, with its activation kept: before the CLI
+    loads anything more; ``None``: run as usual (``-v`` reports the stamp)."""
+    if args.no_sync or args.verbose:
+        return None
+    from condauv.sync.stamp import in_sync
+
+    prefix = in_sync(args.manifest, args.prefix)
+    if prefix is None:
+        return None
+    from pathlib import Path
+
+    from condauv.activation import run_kept
+
+    try:
+        return run_kept(Path(prefix), _command(args))
+    except KeyboardInterrupt:  # as the full path reports it
+        from condauv.cli.output import Output
+
+        Output(quiet=args.quiet).error("interrupted", None)
+        return 130
+
+
+def _command(args: argparse.Namespace) -> list[str]:
+    return list(args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd)
+
+
 def handle(args: argparse.Namespace, out: Output) -> int:
     from pathlib import Path
 
     from condauv.activation import run_in_prefix
+    from condauv.cli.commands._shared import load_project
 
-    command = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+    command = _command(args)
     stamped = None if args.no_sync else _in_sync(args, out)
     if stamped is not None:  # nothing to sync, by the prefix's stamp
         return run_in_prefix(Path(stamped), command)
