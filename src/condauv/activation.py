@@ -50,9 +50,7 @@ def activation_script(prefix: Path, shell: str = "bash") -> str:
     kept = activation.kept(key)
     if kept is not None:
         return kept
-    from condauv.conda import engine
-
-    script = engine.activation_script(prefix, shell)
+    script = activation.write(prefix, shell)
     activation.keep(key, script)
     return script
 

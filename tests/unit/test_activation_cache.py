@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from condauv.activation import activation_script
-from condauv.conda import activation, engine
+from condauv.conda import activation
 
 
 @pytest.fixture
@@ -30,12 +30,12 @@ def _kept_files(tmp_path: Path) -> list[Path]:
 
 def test_the_kept_script_is_rattlers_and_is_used_the_second_time(prefix: Path, tmp_path: Path) -> None:
     first = activation_script(prefix)
-    assert first == engine.activation_script(prefix)
+    assert first == activation.write(prefix)
     assert len(_kept_files(tmp_path)) == 1
     assert activation_script(prefix) == first
     assert activation.kept(activation.key(prefix, "bash")) == first
     fish = activation_script(prefix, "fish")
-    assert fish == engine.activation_script(prefix, "fish") and fish != first
+    assert fish == activation.write(prefix, "fish") and fish != first
     assert len(_kept_files(tmp_path)) == 2
 
 
@@ -79,7 +79,7 @@ def test_anything_rattler_reads_makes_another_key(
     activation_script(prefix)
     change(monkeypatch, prefix)  # type: ignore[operator]
     assert activation.key(prefix, "bash") != before
-    assert activation_script(prefix) == engine.activation_script(prefix)
+    assert activation_script(prefix) == activation.write(prefix)
 
 
 def test_an_edited_env_vars_file_makes_another_key(prefix: Path) -> None:
@@ -113,8 +113,8 @@ def test_a_damaged_kept_file_is_a_miss_and_is_written_again(
     digest = activation.key(prefix, "bash")
     damage(path, digest)  # type: ignore[operator]
     assert activation.kept(digest) is None
-    assert activation_script(prefix) == engine.activation_script(prefix)
-    assert activation.kept(digest) == engine.activation_script(prefix)
+    assert activation_script(prefix) == activation.write(prefix)
+    assert activation.kept(digest) == activation.write(prefix)
 
 
 def test_a_cache_that_cannot_be_written_costs_only_the_saving(
@@ -122,9 +122,9 @@ def test_a_cache_that_cannot_be_written_costs_only_the_saving(
 ) -> None:
     blocked = tmp_path / "cache"
     blocked.write_text("a file where the cache folder should be")
-    assert activation_script(prefix) == engine.activation_script(prefix)
+    assert activation_script(prefix) == activation.write(prefix)
     if os.geteuid() != 0:  # root writes through a read-only folder
         monkeypatch.setenv("CONDAUV_CACHE_DIR", str(tmp_path / "ro"))
         (tmp_path / "ro").mkdir()
         (tmp_path / "ro").chmod(stat.S_IRUSR | stat.S_IXUSR)
-        assert activation_script(prefix) == engine.activation_script(prefix)
+        assert activation_script(prefix) == activation.write(prefix)

@@ -20,13 +20,25 @@ from pathlib import Path
 
 from condauv._digest import sha256
 
-__all__ = ["FOLDER", "keep", "kept", "key"]
+__all__ = ["FOLDER", "keep", "kept", "key", "write"]
 
 FOLDER = "activation"  # under condauv.paths.cache_dir()
 _FORMAT = "condauv-activation 1"
 _LIMIT = 1 << 20  # a script of a MiB is no activation rattler wrote: not read
 #: the folders of a prefix whose entries the activation sources or copies in
 _PARTS = ("etc/conda/activate.d", "etc/conda/deactivate.d", "etc/conda/env_vars.d")
+
+
+def write(prefix: Path, shell: str = "bash") -> str:
+    """rattler's script for ``shell`` (``bash``, ``zsh`` or ``fish``) that activates ``prefix``
+    (PATH, CONDA_PREFIX, activate.d scripts), for this process's ``PATH`` and ``CONDA_PREFIX``."""
+    from rattler.shell import ActivationVariables, Shell, activate
+
+    variables = ActivationVariables(
+        current_prefix=Path(os.environ["CONDA_PREFIX"]) if os.environ.get("CONDA_PREFIX") else None,
+        current_path=os.environ.get("PATH", "").split(os.pathsep),
+    )
+    return activate(prefix, variables, getattr(Shell, shell)).script
 
 
 def key(prefix: Path | str, shell: str) -> str:

@@ -47,7 +47,6 @@ from condauv.platforms import (
 )
 
 __all__ = [
-    "activation_script",
     "fetch_archives",
     "index_channel",
     "install",
@@ -590,15 +589,3 @@ def read_provided_distributions(
         return await asyncio.gather(*(one(r, client, gate) for r in records))
 
     return dict(zip((r.url for r in records), _run(go()), strict=True))
-
-
-def activation_script(prefix: Path, shell: str = "bash") -> str:
-    """A script for ``shell`` (``bash``, ``zsh`` or ``fish``) that activates ``prefix`` (PATH,
-    CONDA_PREFIX, activate.d scripts)."""
-    from rattler.shell import ActivationVariables, Shell, activate
-
-    variables = ActivationVariables(
-        current_prefix=Path(os.environ["CONDA_PREFIX"]) if os.environ.get("CONDA_PREFIX") else None,
-        current_path=os.environ.get("PATH", "").split(os.pathsep),
-    )
-    return activate(prefix, variables, getattr(Shell, shell)).script
