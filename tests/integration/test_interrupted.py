@@ -137,6 +137,48 @@ def test_sigkill_during_uv_install_is_recovered_by_plain_sync(
     assert leftovers == []
 
 
+def test_ctrl_c_while_uv_installs_beside_rattler_is_one_line_and_recovered(
+    cli: CLI, make_project: MakeProject, tmp_path: Path
+) -> None:
+    """A new prefix links python first, then uv installs beside rattler (condauv.sync.overlap):
+    Ctrl-C there (SIGINT to the process group, as a terminal sends it) ends both with
+    ``error: interrupted`` and 130, no traceback; a plain sync finishes the work."""
+    folder = _with_wheels(make_project, tmp_path, MANY)
+    assert cli("add", "six", "--no-sync", cwd=folder).exit_code == 0  # conda, beside python
+    assert cli("add", "--pypi", "manyfiles", "--no-sync", cwd=folder).exit_code == 0
+    process = subprocess.Popen(
+        [sys.executable, "-m", "condauv", "sync"],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            target = list((folder / ENV / "lib").glob("python3.*/site-packages/manyfiles"))
+            if target and 0 < sum(1 for _ in os.scandir(target[0])) < MANY:
+                os.killpg(process.pid, signal.SIGINT)
+                break
+            time.sleep(0.001)
+        else:
+            pytest.fail("the sync ended before Ctrl-C could land in uv's install")
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1] == "error: interrupted"
+    result = cli("sync", cwd=folder)
+    assert result.exit_code == 0, result.stderr
+    assert len(_parts(folder)) == MANY
+    assert cli("check", cwd=folder).exit_code == 0
+    assert journal.pending(folder / ENV) is None
+
+
 def test_check_reports_a_lock_older_than_the_manifest(cli: CLI, make_project: MakeProject) -> None:
     folder = make_project()
     assert cli("add", "--pypi", "six", cwd=folder).exit_code == 0

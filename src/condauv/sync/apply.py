@@ -33,6 +33,7 @@ from condauv.pypi.uv import Uv
 from condauv.sync import journal, stamp
 from condauv.sync.freshness import Freshness, freshness, missing_platform_hint
 from condauv.sync.integrity import Installed, Notify, PypiInstaller
+from condauv.sync.overlap import beside, python_first
 from condauv.sync.removal import remove_distribution
 
 if TYPE_CHECKING:
@@ -171,8 +172,8 @@ def sync(
             project.prefix, conda=[p.name for p in conda], pypi=[p.name for p in lock.pypi_for(platform)]
         )
         report.interrupted = interrupted.describe() if interrupted else None
-        _sync_conda(project, conda, python_version, uv, report, changing)
-        _sync_pypi(project.prefix, lock, platform, python_version, installer, report, changing)
+        args = (project, lock, platform, python_version, installer, report, changing)
+        _install_both(*args, new=state is PrefixState.NEW)
         verify = repair or interrupted is not None
         if verify or _dist_info_damage(project.prefix, lock, platform, python_version):
             _repair(project.prefix, lock, platform, installer, report, changing, verify_files=verify)
@@ -182,6 +183,33 @@ def sync(
         if not report.unrepaired and _settled(project.prefix, lock, platform, python_version):
             stamp.record(project, lock, lock_text, python_version)
         return report
+
+
+def _install_both(
+    project: Project,
+    lock: Lock,
+    platform: str,
+    python_version: str,
+    installer: PypiInstaller,
+    report: SyncReport,
+    changing: Callable[[], None],
+    *,
+    new: bool,
+) -> None:
+    """The conda side, then uv's; in a ``new`` prefix, python first, then uv beside rattler
+    (:mod:`condauv.sync.overlap`)."""
+    conda, prefix, uv = lock.conda_for(platform), project.prefix, installer.uv
+    early = python_first(conda, lock.pypi_for(platform)) if new else None
+    if early is None:
+        _sync_conda(project, conda, python_version, uv, report, changing)
+        _sync_pypi(prefix, lock, platform, python_version, installer, report, changing)
+        return
+    _sync_conda(project, early, python_version, uv, report, changing)
+    beside(
+        lambda: _sync_conda(project, conda, python_version, uv, report, changing),
+        lambda: _sync_pypi(prefix, lock, platform, python_version, installer, report, changing, new=True),
+    )
+    report.conda_added = sorted(f"{p.name} {p.version}" for p in conda)
 
 
 def _check_specs(prefix: Path, lock: Lock, state: PrefixState, *, repair: bool, python_version: str) -> None:
@@ -438,12 +466,17 @@ def _sync_pypi(
     installer: PypiInstaller,
     report: SyncReport,
     changing: Callable[[], None],
+    *,
+    new: bool = False,
 ) -> None:
+    """uv's side, after the conda side; ``new``: in a new prefix while rattler still links (its
+    dist-info folders are not read half-written: the lock says what conda owns, nothing is there
+    to remove)."""
     wanted = {p.name: p for p in lock.pypi_for(platform)}
     owned: set[str] = set()
     for package in lock.conda_for(platform):
         owned.update(package.provided_names())
-    installed = installed_distributions(site_packages(prefix, python_version))
+    installed = [] if new else installed_distributions(site_packages(prefix, python_version))
     owned.update(d.name for d in installed if d.installer == "conda")
     clash = sorted(owned & wanted.keys())
     if clash:
