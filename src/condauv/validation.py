@@ -16,7 +16,7 @@ import stat
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from condauv.errors import UserError
@@ -31,6 +31,7 @@ __all__ = [
     "conda_name",
     "contained",
     "forget_resolved",
+    "has_query",
     "is_conda_name",
     "is_pypi_name",
     "is_pypi_version",
@@ -61,6 +62,8 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 #: C0 and C1 controls, DEL, and the Unicode line and paragraph separators: every character that
 #: ``str.splitlines`` (pip's reader of requirement files) or a YAML reader breaks a line at.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: ``str.isspace``'s characters: both are CPython's ``Py_UNICODE_ISSPACE``
+_SPACE = re.compile(r"\s")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -110,20 +113,26 @@ def load_toml(text: str, *, what: str, error: type[UserError], hint: str) -> dic
 
 def check_depth(data: Any, *, what: str, error: type[UserError], hint: str, limit: int = MAX_DEPTH) -> None:
     """Refuse a parsed document nested deeper than ``limit`` (walked without recursion)."""
-    stack: list[tuple[Any, int]] = [(data, 0)]
-    while stack:
-        value, depth = stack.pop()
+    level: list[Any] = [data]  # every value at one depth, level by level
+    depth = 0
+    while level:
         if depth > limit:
             raise error(f"{what} nests tables or arrays more than {limit} levels deep", hint=hint)
-        if isinstance(value, dict):
-            stack.extend((child, depth + 1) for child in value.values())
-        elif isinstance(value, list):
-            stack.extend((child, depth + 1) for child in value)
+        below: list[Any] = []
+        for value in level:
+            if isinstance(value, dict):
+                below += value.values()
+            elif isinstance(value, list):
+                below += value
+        level = below
+        depth += 1
 
 
 def check_strings(data: Any, *, what: str, error: type[UserError], hint: str) -> None:
     """Refuse a control character (NUL included) in any key or string of a parsed document,
     naming its field (``environment.channels[0]``); walked without recursion."""
+    if not _CONTROL.search(" ".join(_strings(data))):
+        return  # the common case, in one search: the walk below names the field
     stack: list[tuple[Any, str]] = [(data, "")]
     while stack:
         value, where = stack.pop()
@@ -136,6 +145,22 @@ def check_strings(data: Any, *, what: str, error: type[UserError], hint: str) ->
                 stack.append((child, field))
         elif isinstance(value, list):
             stack.extend((child, f"{where}[{index}]") for index, child in enumerate(value))
+
+
+def _strings(data: Any) -> list[str]:
+    """Every key and string of a parsed document, in no particular order."""
+    found: list[str] = []
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, dict):
+            found.extend(map(str, value))
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return found
 
 
 def shown(value: object, width: int = 80) -> str:
@@ -202,65 +227,119 @@ def sha256(value: str, *, what: str, error: type[UserError], hint: str) -> str:
 
 def url(value: str, *, schemes: Iterable[str], what: str, error: type[UserError], hint: str) -> str:
     """An absolute URL of one of ``schemes``, without whitespace, control characters or credentials."""
-    allowed = tuple(schemes)
-    if not isinstance(value, str) or not value or _CONTROL.search(value) or any(c.isspace() for c in value):
+    if not isinstance(value, str) or not value:
         raise error(f"{what} is not a URL: {shown(value)}", hint=hint)
+    problem = _url_problem(value, tuple(schemes))
+    if problem is not None:
+        raise error(f"{what} {problem}", hint=hint)
+    return value
+
+
+@functools.lru_cache(maxsize=4096)
+def _url_problem(value: str, allowed: tuple[str, ...]) -> str | None:
+    """What is wrong with ``value`` as a URL of ``allowed`` schemes (the end of the message), or
+    ``None``: a function of the strings alone, remembered (a lock names one channel per entry)."""
+    if _CONTROL.search(value) or _SPACE.search(value):
+        return f"is not a URL: {shown(value)}"
     if len(value) > MAX_URL_LENGTH:  # comparing paths resolves them: quadratic in their segments
-        raise error(f"{what} is longer than {MAX_URL_LENGTH} characters: {shown(value)}", hint=hint)
+        return f"is longer than {MAX_URL_LENGTH} characters: {shown(value)}"
     if "\\" in value:  # uv (WHATWG URLs) reads a backslash as "/": "dir/..\\x" would leave dir
-        raise error(f"{what} holds a backslash: {shown(value)}", hint=hint)
+        return f"holds a backslash: {shown(value)}"
+    parts = _split(value)
+    if parts is None or not parts.scheme:
+        return f"is not a URL: {shown(value)}"
+    decoded = parts.decoded
+    if _CONTROL.search(decoded) or "\\" in decoded:
+        return f"holds a control character or backslash once decoded: {shown(value)}"
+    if decoded.count("/") > MAX_URL_SEGMENTS:  # resolving a path costs per segment
+        return f"has more than {MAX_URL_SEGMENTS} path segments: {shown(value)}"
+    if parts.scheme not in allowed:
+        return f"has the scheme {parts.scheme or 'none'!r}; allowed: {', '.join(allowed)}"
+    if parts.scheme != "file" and not parts.hostname:
+        return f"has no host: {shown(value)}"
+    if parts.credentials:
+        return "holds credentials; they never belong in a lock or a record"
+    return None
+
+
+class _Parts(NamedTuple):
+    """What :func:`url` and :func:`url_within` read of a URL (``urlsplit``'s, percent-decoded)."""
+
+    scheme: str
+    netloc: str
+    hostname: str | None
+    port: int | None
+    path: str
+    decoded: str  # the path, percent-decoded
+    credentials: bool
+    query: bool  # a query or a fragment
+
+
+@functools.lru_cache(maxsize=4096)
+def _split(value: str) -> _Parts | None:
+    """``value`` split once, or ``None`` when ``urlsplit`` (or its port) refuses it."""
     try:
         parts = urlsplit(value)
-        _ = parts.port
+        port = parts.port
     except ValueError:
-        raise error(f"{what} is not a URL: {shown(value)}", hint=hint) from None
-    if not parts.scheme:
-        raise error(f"{what} is not a URL: {shown(value)}", hint=hint)
-    decoded = unquote(parts.path)
-    if _CONTROL.search(decoded) or "\\" in decoded:
-        raise error(f"{what} holds a control character or backslash once decoded: {shown(value)}", hint=hint)
-    if decoded.count("/") > MAX_URL_SEGMENTS:  # resolving a path costs per segment
-        raise error(f"{what} has more than {MAX_URL_SEGMENTS} path segments: {shown(value)}", hint=hint)
-    if parts.scheme not in allowed:
-        raise error(
-            f"{what} has the scheme {parts.scheme or 'none'!r}; allowed: {', '.join(allowed)}", hint=hint
-        )
-    if parts.scheme != "file" and not parts.hostname:
-        raise error(f"{what} has no host: {shown(value)}", hint=hint)
-    if parts.username or parts.password:
-        raise error(f"{what} holds credentials; they never belong in a lock or a record", hint=hint)
-    return value
+        return None
+    return _Parts(
+        scheme=parts.scheme,
+        netloc=parts.netloc,
+        hostname=parts.hostname,
+        port=port,
+        path=parts.path,
+        decoded=unquote(parts.path),
+        credentials=bool(parts.username or parts.password),
+        query=bool(parts.query or parts.fragment),
+    )
+
+
+def has_query(value: str) -> bool:
+    """Whether URL ``value`` carries a query or a fragment (a ``#`` anywhere counts)."""
+    parts = _split(value)
+    return "#" in value or (parts is not None and parts.query)
 
 
 def url_within(candidate: str, base: str) -> bool:
     """Whether URL ``candidate`` is ``base`` or lies under it: the same scheme, host and port, and
     a path inside base's, compared percent-decoded. ``file:`` paths are compared with every link
     resolved; for other schemes a ``.`` or ``..`` segment never passes."""
-    try:
-        got, want = urlsplit(candidate), urlsplit(base)
-        scheme = want.scheme.lower()
-        ports = [(parts.port or _DEFAULT_PORTS.get(scheme)) for parts in (got, want)]
-    except ValueError:
+    got, want = _split(candidate), _split(base)
+    if got is None or want is None:
         return False
+    scheme = want.scheme.lower()
     if got.scheme.lower() != scheme:
         return False
     if scheme == "file":
         if {got.netloc, want.netloc} - {"", "localhost"}:
             return False
-        paths = [unquote(want.path), unquote(got.path)]
-        if any("\x00" in path or "\\" in path for path in paths):
+        root, path = _local_path(want.decoded), _local_path(got.decoded)
+        if root is None or path is None:
             return False
-        return _contained_memo(Path(paths[0]), Path(paths[1]))
-    if got.hostname is None or got.hostname != want.hostname or ports[0] != ports[1]:
+        return _contained_memo(root, path)
+    default = _DEFAULT_PORTS.get(scheme)
+    if got.hostname is None or got.hostname != want.hostname:
         return False
-    if "\\" in got.path or "\\" in unquote(got.path):
+    if (got.port or default) != (want.port or default):
+        return False
+    if "\\" in got.path or "\\" in got.decoded:
         return False  # uv reads a backslash as "/"
-    segments = unquote(got.path).split("/")
+    segments = got.decoded.split("/")
     if "." in segments or ".." in segments:
         return False
-    root = unquote(want.path).rstrip("/")
-    path = "/".join(segments)
+    root = want.decoded.rstrip("/")
+    path = got.decoded
     return path.rstrip("/") == root or path.startswith(root + "/")
+
+
+@functools.lru_cache(maxsize=4096)
+def _local_path(decoded: str) -> str | None:
+    """A ``file:`` URL's decoded path as ``Path`` spells it (no repeated or trailing ``/``, no
+    ``.`` part), or ``None`` for one with a NUL or a backslash: a function of the string alone."""
+    if "\x00" in decoded or "\\" in decoded:
+        return None
+    return os.fspath(Path(decoded))
 
 
 def relative_path(value: str, *, what: str, error: type[UserError], hint: str) -> PurePosixPath:
@@ -286,13 +365,16 @@ def contained(root: Path, candidate: Path) -> bool:
 def forget_resolved() -> None:
     """Start a new round of :func:`url_within` checks: folders are resolved afresh."""
     _real_folder.cache_clear()
+    _contained_memo.cache_clear()
 
 
-def _contained_memo(root: Path, candidate: Path) -> bool:
-    """:func:`contained` with each folder resolved once per round (see :func:`forget_resolved`):
-    the URLs of a lock of 100k entries lie in a few folders."""
-    real_root = _real_folder(os.fspath(root))
-    real = _realpath(os.fspath(candidate))
+@functools.lru_cache(maxsize=4096)
+def _contained_memo(root: str, candidate: str) -> bool:
+    """:func:`contained` with each folder resolved once per round (see :func:`forget_resolved`),
+    and each answer given once per round: the URLs of a lock of 100k entries lie in a few
+    folders, and its channel URL is compared with them once per entry."""
+    real_root = _real_folder(root)
+    real = _realpath(candidate)
     return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
 
 

@@ -256,8 +256,8 @@ def _check_distributions(
         owner = owners.get(name)
         if owner is not None:
             _check_owned(prefix, name, group, owner, findings, repairs)
-        folders = tuple(_relative(prefix, d.path) for d in group)
         if len(group) > 1:
+            folders = tuple(_relative(prefix, d.path) for d in group)
             conda_copies = [d for d in group if d.installer == "conda"]
             findings.append(
                 Finding(
@@ -339,10 +339,11 @@ def _check_files(
     base = f"{prefix}/"
     for record in records:
         start = len(jobs)
-        for path, sha256, size, presence_only, bytecode in record.files:
-            if bytecode:
-                optional.add(len(jobs))
-            jobs.append((base + path, sha256, size, presence_only))
+        linked = record.files  # tens of thousands in all: comprehensions, not a loop of appends
+        jobs += [
+            (base + path, sha256, size, presence_only) for path, sha256, size, presence_only, _ in linked
+        ]
+        optional.update([start + i for i, file in enumerate(linked) if file.optional])
         spans.append((f"conda:{record.name}", start, len(jobs)))
     pypi_dists = [d for d in dists if d.installer != "conda" and d.name not in owners and site is not None]
     first_pypi = len(jobs)

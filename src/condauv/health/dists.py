@@ -7,16 +7,18 @@ Python version comes from conda-meta, the platform from the conda subdir.
 from __future__ import annotations
 
 import base64
-import email.message
-import email.parser
-from dataclasses import dataclass
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
-from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.version import InvalidVersion
+# email's parser and packaging's markers are imported where they are used: a check of an
+# unchanged prefix (its verdicts remembered) parses no METADATA, and their import cost 30 ms
+if TYPE_CHECKING:
+    import email.message
 
-from condauv.pypi.site import InstalledDistribution
+    from packaging.requirements import Requirement
+
+    from condauv.pypi.site import InstalledDistribution
 
 __all__ = [
     "RecordEntry",
@@ -27,9 +29,11 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class RecordEntry:
-    """One line of a RECORD: a file relative to site-packages and its urlsafe-base64 sha256."""
+class RecordEntry(NamedTuple):
+    """One line of a RECORD: a file relative to site-packages and its urlsafe-base64 sha256.
+
+    A named tuple, not a dataclass: every check makes one per file of every PyPI distribution.
+    """
 
     path: str
     digest: str | None  # None: RECORD itself, or a file written after install (.pyc)
@@ -43,8 +47,10 @@ def record_digest(sha256: bytes) -> str:
 
 def read_record(folder: Path) -> list[RecordEntry] | None:
     """The RECORD of a dist-info ``folder``, or ``None`` when it has none (conda-forge strips them)."""
+    record = os.path.join(folder, "RECORD")  # noqa: PTH118 - str paths: every check, every distribution
     try:
-        text = (folder / "RECORD").read_text(encoding="utf-8", errors="replace")
+        with open(record, encoding="utf-8", errors="replace") as handle:  # noqa: PTH123
+            text = handle.read()
     except OSError:
         return None
     entries = []
@@ -79,11 +85,15 @@ def metadata_headers(folder: Path) -> email.message.Message | None:
                 header_lines.append(line)
     except OSError:
         return None
+    import email.parser
+
     return email.parser.HeaderParser().parsestr("".join(header_lines))
 
 
 def requirements(dist: InstalledDistribution) -> list[Requirement]:
     """``Requires-Dist`` of ``dist``, unreadable lines left out."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
     headers = metadata_headers(dist.path)
     if headers is None:
         return []
@@ -100,6 +110,7 @@ def unmet_requirement(
     requirement: Requirement, environment: dict[str, str], versions: dict[str, list[str]]
 ) -> str | None:
     """Why ``requirement`` is not met by the installed ``versions`` (name -> versions), or ``None``."""
+    from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
     from packaging.utils import canonicalize_name
 
     if requirement.marker is not None:
@@ -118,6 +129,8 @@ def unmet_requirement(
 
 
 def _contains(requirement: Requirement, version: str) -> bool:
+    from packaging.version import InvalidVersion
+
     try:
         return requirement.specifier.contains(version, prereleases=True)
     except InvalidVersion:

@@ -16,8 +16,10 @@ in a thread (hashlib and the reads release the GIL) and small ones in the callin
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import hashlib
+import itertools
 import os
 import signal
 import sys
@@ -148,42 +150,47 @@ class _StatCache:
         states: list[int] = []
         pending: list[_Pending] = []
         prefix, cut = self.root, len(self.root) if root is not None else 0
-        known, seen, horizon, lstat = self.known, self.seen, self.horizon, os.lstat
+        start = len(prefix) - 1  # the prefix's last "/"
+        known, seen, horizon, lstat, state = self.known, self.seen, self.horizon, os.lstat, states.append
         for index, (path, expected, size, presence_only) in enumerate(jobs):
             # the common case, decided without normpath: inside the prefix, no "." or ".." part
-            if path.startswith(prefix) and "/." not in path and "\x00" not in path:
+            # below it (the prefix itself may have one: ``.condauv/env``)
+            if path.startswith(prefix) and path.find("/.", start) < 0 and "\x00" not in path:
                 target = path[cut:]
             else:
                 normal = os.path.normpath(path) if "\x00" not in path else ""
                 if not normal.startswith(prefix):
-                    states.append(CHANGED)  # a record's path that is no path, or leaves the prefix
+                    state(CHANGED)  # a record's path that is no path, or leaves the prefix
                     continue
                 target = normal[cut:]
             if not target or target == prefix:
-                states.append(CHANGED)  # the prefix itself
+                state(CHANGED)  # the prefix itself
                 continue
             try:
                 stat = lstat(target, dir_fd=root)
             except FileNotFoundError:
-                states.append(MISSING)
+                state(MISSING)
                 continue
             except OSError:
-                states.append(MISSING if presence_only else CHANGED)
+                state(MISSING if presence_only else CHANGED)
                 continue
-            if presence_only or (S_ISREG(stat.st_mode) and expected is None and size in (None, stat.st_size)):
-                states.append(OK)
+            if presence_only:
+                state(OK)
                 continue
-            if not S_ISREG(stat.st_mode) or (size is not None and stat.st_size != size) or expected is None:
-                states.append(CHANGED)
+            if not S_ISREG(stat.st_mode) or (size is not None and stat.st_size != size):
+                state(CHANGED)
+                continue
+            if expected is None:
+                state(OK)  # a regular file of its size: all a record without a digest says
                 continue
             value = f"{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{expected}"
             if known.get(path) == value:
                 seen[path] = value
-                states.append(OK)
+                state(OK)
                 continue
             settled = max(stat.st_mtime_ns, stat.st_ctime_ns) < horizon
             pending.append((index, target, expected, stat.st_size, value, settled))
-            states.append(CHANGED)  # until hashed
+            state(CHANGED)  # until hashed
         return states, pending
 
     def save(self) -> None:
@@ -413,15 +420,20 @@ def _abandon(pid: int, read: int) -> None:
 
 
 def _runs(costs: Sequence[int], count: int) -> list[slice]:
-    """Indices of ``costs`` cut in ``count`` consecutive runs of about the same total."""
-    total = sum(costs)
+    """Indices of ``costs`` cut in ``count`` consecutive runs of about the same total: the
+    ``k``-th run ends at the first index whose running total reaches ``k / count`` of it."""
+    totals = list(itertools.accumulate(costs))
+    total = totals[-1] if totals else 0
     runs: list[slice] = []
-    start, spent = 0, 0
-    for index, cost in enumerate(costs):
-        spent += cost
-        if spent * count >= total * (len(runs) + 1) and len(runs) < count - 1:
-            runs.append(slice(start, index + 1))
-            start = index + 1
+    start = 0
+    for k in range(1, count):
+        # the first index at or after ``start`` whose running total times ``count`` reaches
+        # ``total * k`` (integers: ceil of the division); one index a run at least
+        end = max(bisect.bisect_left(totals, -(-total * k // count), start), start)
+        if end >= len(totals):
+            break
+        runs.append(slice(start, end + 1))
+        start = end + 1
     runs.append(slice(start, len(costs)))
     return runs
 

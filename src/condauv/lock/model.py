@@ -2,11 +2,16 @@
 
 Format (documented in docs/lockfile.md): a TOML file with a ``version``, the manifest's
 ``content-hash``, the ``[environment]`` it was solved for, and one ``[[conda]]`` or ``[[pypi]]``
-table per package and platform, sorted. Reading uses tomllib; writing is deterministic.
+table per package and platform, sorted. Reading uses tomllib (once per text: the document is kept
+in condauv's cache, see :func:`parse_lock`); writing is deterministic.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
@@ -358,10 +363,90 @@ def _document(
 
 
 def parse_lock(text: str) -> Lock:
-    """Parse lockfile text; a malformed, invalid or unknown-version lock is a :class:`LockfileError`."""
-    raw = validation.load_toml(text, what=LOCK_NAME, error=LockfileError, hint=_REGENERATE)
+    """Parse lockfile text; a malformed, invalid or unknown-version lock is a :class:`LockfileError`.
+
+    The TOML is parsed once per text: the document is kept (:func:`_remembered`) and every
+    later read of the same text validates that, as it would validate the TOML's.
+    """
+    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    raw = _remembered(key)
+    remembered = raw is not None
+    if raw is None:
+        raw = validation.load_toml(text, what=LOCK_NAME, error=LockfileError, hint=_REGENERATE)
+    else:
+        validation.check_depth(raw, what=LOCK_NAME, error=LockfileError, hint=_REGENERATE)
     validation.forget_resolved()  # file: URLs are compared with the folders as they are now
-    return Lock.from_dict(raw)
+    lock = Lock.from_dict(raw)
+    if not remembered:
+        _remember(key, raw)
+    return lock
+
+
+# -- the parsed locks ----------------------------------------------------------------------------
+# tomllib is pure Python (50 ms for a lock of 500 entries), json is C (1 ms): the document of a
+# lock that read as valid is kept as JSON in condauv's cache, under the sha256 of its text. Only
+# an accelerator: what comes back is validated in full, and an entry that is missing, damaged,
+# for other text or of another format is a miss (the TOML is parsed).
+
+#: The folder in condauv's cache (:data:`condauv.cache.KNOWN_ENTRIES` knows it).
+PARSED_FOLDER = "parsed-locks"
+_PARSED_FORMAT = 1
+#: At most this many entries (one a lock text) and bytes are kept: the newest written.
+_PARSED_KEEP = 32
+_PARSED_BYTES = 256 << 20
+
+
+def _parsed_path(key: str) -> Path:
+    from condauv import paths
+
+    return paths.cache_dir() / PARSED_FOLDER / f"{key}.json"
+
+
+def _remembered(key: str) -> dict[str, Any] | None:
+    """The kept document of the text whose sha256 is ``key``, else ``None``."""
+    try:
+        text = validation.read_text(_parsed_path(key), what="a parsed lock", error=LockfileError, hint="")
+        entry = json.loads(text)
+    except (LockfileError, OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(entry, dict) or entry.get("format") != _PARSED_FORMAT or entry.get("sha256") != key:
+        return None
+    raw = entry.get("lock")
+    return raw if isinstance(raw, dict) else None
+
+
+def _remember(key: str, raw: dict[str, Any]) -> None:
+    """Keep ``raw``, the document of the text whose sha256 is ``key``, when JSON gives it back
+    as it is (a TOML date or a float that is no number is not kept); the oldest entries go."""
+    entry = {"format": _PARSED_FORMAT, "sha256": key, "lock": raw}
+    try:
+        data = json.dumps(entry, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        if json.loads(data) != entry:  # a float JSON spells otherwise, a key that is no string
+            return
+        path = _parsed_path(key)
+        from condauv import _fs
+
+        _fs.atomic_write_text(path, data, durable=False)
+        _prune(path.parent)
+    except (OSError, ValueError, TypeError, RecursionError):  # a read-only cache: no harm
+        return
+
+
+def _prune(folder: Path) -> None:
+    """Leave the newest :data:`_PARSED_KEEP` entries, at most :data:`_PARSED_BYTES` in all."""
+    entries = []
+    with os.scandir(folder) as found:
+        for item in found:
+            if item.name.endswith(".json") and item.is_file(follow_symlinks=False):
+                stat = item.stat(follow_symlinks=False)
+                entries.append((stat.st_mtime_ns, stat.st_size, item.path))
+    entries.sort(reverse=True)
+    total = 0
+    for count, (_, size, path) in enumerate(entries):
+        total += size
+        if count >= _PARSED_KEEP or total > _PARSED_BYTES:
+            with contextlib.suppress(OSError):
+                os.unlink(path)  # noqa: PTH108 - str paths from scandir
 
 
 def load_lock(path: Path, *, manifest: Manifest | None = None) -> Lock | None:

@@ -347,8 +347,7 @@ def _url(value: str, what: str) -> None:
     validation.url(
         value, schemes=URL_SCHEMES, what=f"{LOCK_NAME}: {what}", error=LockfileError, hint=REGENERATE
     )
-    parts = urlsplit(value)
-    if parts.query or parts.fragment or "#" in value:
+    if validation.has_query(value):
         raise _error(f"{what} carries a query or fragment: {value:.200}")
 
 
