@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from condauv.classification.evidence import EvidenceScope, collect_evidence
 from condauv.classification.kept import settled_by_lock
@@ -15,7 +16,9 @@ from condauv.lock.model import LOCK_NAME, Lock, load_lock
 from condauv.manifest.model import DEFAULT_PYTHON, Manifest, Requested, Table
 from condauv.manifest.specs import parse_user_spec
 from condauv.platforms import current_subdir
-from condauv.pypi.evidence import PypiEvidence
+
+if TYPE_CHECKING:
+    from condauv.pypi.evidence import PypiEvidence
 
 __all__ = ["Classification", "classify", "scope_of"]
 

@@ -14,12 +14,15 @@ import sys
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from condauv.classification.knowledge import knowledge
 from condauv.classification.policy import Manager, NameMap, decide, is_open, spellings
 from condauv.errors import CondauvError, UserError
 from condauv.manifest.model import PypiOptions, Requested, pep440_specifier, python_minor
-from condauv.pypi.evidence import PypiEvidence, PypiSources, gather_evidence
+
+if TYPE_CHECKING:  # the index is asked only about undecided names: its client loads then (30 ms)
+    from condauv.pypi.evidence import PypiEvidence
 
 __all__ = ["Evidence", "EvidenceScope", "collect_evidence"]
 
@@ -146,6 +149,8 @@ def collect_evidence(
         readme = set(asked)
     pypi: dict[str, PypiEvidence] | None = None
     if asked:
+        from condauv.pypi.evidence import PypiSources, gather_evidence
+
         sources = PypiSources.from_options(scope.pypi_options, scope.root)
         try:
             pypi = gather_evidence(

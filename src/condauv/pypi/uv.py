@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -22,9 +23,19 @@ __all__ = ["Artifact", "Uv", "find_uv", "is_sdist", "write_pylock"]
 _ENV = {"UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1", "NO_COLOR": "1"}
 
 
-@functools.cache
+_FINDING = threading.Lock()
+
+
 def find_uv() -> str:
-    """The uv binary shipped with the ``uv`` package (``$CONDAUV_UV`` overrides it)."""
+    """The uv binary shipped with the ``uv`` package (``$CONDAUV_UV`` overrides it). Safe from
+    any thread (``lock`` and ``sync`` run uv beside other work): the first call reads
+    ``sysconfig``, whose first read is not thread-safe, so calls take turns."""
+    with _FINDING:
+        return _find_uv()
+
+
+@functools.cache
+def _find_uv() -> str:
     explicit = os.environ.get("CONDAUV_UV")
     if explicit:
         return explicit

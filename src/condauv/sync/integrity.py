@@ -4,7 +4,8 @@ uv holds an artifact it downloads to the lock's hash (``--require-hashes``), but
 (``file://``: a bundle, a find-links folder) only while it unpacks it, by then after the conda
 side changed, and with uv's unzip errors rather than a hash's. So every ``file://`` artifact is
 hashed here against the lock before the first change, as the conda side's archives are
-(:mod:`condauv.conda.verify`), each file read once, streaming.
+(:mod:`condauv.conda.verify`), each file read once, streaming, and not again while its stat
+says it is the file that hashed right.
 
 uv links installed files from its cache as hard links: an edit made in a prefix alters uv's
 cache too, and every later install of that package (another prefix, or a repair that relinks
@@ -26,7 +27,7 @@ from condauv import _fs, progress
 from condauv.conda.verify import archive_path
 from condauv.errors import ArchiveError, CondauvError
 from condauv.lock.model import PypiPackage
-from condauv.pypi.site import installed_distributions, site_packages
+from condauv.pypi.site import site_packages, split_metadata_folder
 from condauv.pypi.uv import Uv, is_sdist, write_pylock
 
 __all__ = ["Installed", "PypiInstaller", "altered_files", "check_local_artifacts", "install_locked"]
@@ -40,16 +41,27 @@ def check_local_artifacts(packages: Sequence[PypiPackage]) -> None:
     A file whose sha256 is not the lock's, or that is no regular file (a FIFO or ``/dev/zero``
     would never end), is an :class:`~condauv.errors.ArchiveError`; one that cannot be read is a
     :class:`~condauv.errors.CondauvError` (exit 1), as for a conda archive that cannot be fetched.
+
+    A file that hashed right before and whose inode, size, mtime and ctime are unchanged is not
+    read again (:func:`condauv.health.hashing.verify_files`, a stat cache per folder); every
+    other one is hashed, and any that is not the lock's hashed once more here, for its error.
     """
     local = [(p, path) for p in packages if (path := archive_path(p.url)) is not None]
     if not local:
         return  # a lock of index URLs only: nothing more is imported
-    from concurrent.futures import ThreadPoolExecutor
+    from condauv.health.hashing import OK, verify_files
 
-    with ThreadPoolExecutor(max_workers=min(4, len(local)), thread_name_prefix="condauv-hash") as pool:
-        for package, actual in zip(local, pool.map(_hash_local, local), strict=True):
-            if actual != package[0].sha256:
-                raise _mismatch(package[0], actual)
+    folders: dict[Path, list[int]] = {}
+    for index, (_, path) in enumerate(local):
+        folders.setdefault(Path(os.path.normpath(path)).parent, []).append(index)
+    good: set[int] = set()
+    for folder, indices in folders.items():
+        jobs = [(os.path.normpath(local[i][1]), local[i][0].sha256, None, False) for i in indices]
+        states = verify_files(jobs, folder)
+        good.update(i for i, state in zip(indices, states, strict=True) if state == OK)
+    for index, item in enumerate(local):
+        if index not in good and (actual := _hash_local(item)) != item[0].sha256:
+            raise _mismatch(item[0], actual)
 
 
 def _hash_local(item: tuple[PypiPackage, Path]) -> str:
@@ -141,25 +153,56 @@ def install_locked(uv: Uv, python: Path, packages: Sequence[PypiPackage]) -> Non
         uv.install(python, write_pylock(Path(tmp), packages), packages)
 
 
+#: What an installer writes in a dist-info as it installs (PEP 376, PEP 610, uv's own): never
+#: linked from uv's cache, so an edit made in another prefix cannot have reached them
+_WRITTEN_BY_THE_INSTALLER = frozenset({"INSTALLER", "REQUESTED", "direct_url.json", "uv_cache.json"})
+
+
 def altered_files(prefix: Path, python_version: str, names: Sequence[str]) -> dict[str, list[str]]:
     """The distributions of ``names`` in the prefix whose files differ from their RECORD
-    (name -> those files, relative to the prefix); one without a RECORD is not judged."""
+    (name -> those files, relative to the prefix); one without a RECORD is not judged.
+
+    Only the metadata folders of ``names`` are read (a prefix holds conda's too), and only the
+    files uv links from its cache are hashed: those its install writes afresh are not."""
     from condauv.health.dists import read_record
     from condauv.health.hashing import OK, verify_files
 
     site = site_packages(prefix, python_version)
-    wanted = set(names)
     jobs: list[tuple[str, str | None, int | None, bool]] = []
     owners: list[str] = []
-    for dist in installed_distributions(site):
-        if dist.name not in wanted or dist.installer == "conda":
-            continue
-        for entry in read_record(dist.path) or ():
-            if entry.digest is not None:
+    for name, folder in _metadata_folders(site, set(names)):
+        written = {f"{folder.name}/{file}" for file in _WRITTEN_BY_THE_INSTALLER}
+        for entry in read_record(folder) or ():
+            if entry.digest is not None and entry.path not in written:
                 jobs.append((os.path.normpath(f"{site}/{entry.path}"), entry.digest, entry.size, False))
-                owners.append(dist.name)
+                owners.append(name)
     altered: dict[str, list[str]] = {}
     for (path, *_), owner, state in zip(jobs, owners, verify_files(jobs, prefix), strict=True):
         if state != OK:
             altered.setdefault(owner, []).append(os.path.relpath(path, prefix))
     return altered
+
+
+def _metadata_folders(site: Path | None, wanted: set[str]) -> list[tuple[str, Path]]:
+    """(name, folder) of the metadata folders in ``site`` of the distributions ``wanted``, but
+    conda's, sorted as :func:`condauv.pypi.site.installed_distributions` sorts them: that, with
+    only the wanted folders' ``INSTALLER`` read."""
+    if site is None:
+        return []
+    try:
+        entries = os.listdir(site)  # noqa: PTH208 - names only: a Path is made for the wanted ones
+    except OSError:  # no site-packages (yet)
+        return []
+    found: list[tuple[str, str, Path]] = []
+    for entry in entries:
+        parsed = split_metadata_folder(entry)
+        if parsed is None or parsed[0] not in wanted:
+            continue
+        folder = site / entry
+        installer = folder / "INSTALLER"  # read only when a file: a FIFO's read would never end
+        if (
+            not installer.is_file()
+            or installer.read_text(encoding="utf-8", errors="replace").strip() != "conda"
+        ):
+            found.append((*parsed, folder))
+    return [(name, folder) for name, _, folder in sorted(found, key=lambda f: (f[0], f[1]))]
