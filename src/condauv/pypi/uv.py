@@ -189,7 +189,7 @@ class Uv:
         requirements: Path,
         artifacts: Sequence[Artifact] = (),
         *,
-        reinstall: bool = True,
+        reinstall: bool | Sequence[str] = True,
         compile_bytecode: bool = False,
         file_indexes: bool = False,
     ) -> None:
@@ -217,7 +217,7 @@ class Uv:
             "--no-deps",
             "--require-hashes",
             *indexes,
-            *(("--reinstall",) if reinstall else ()),
+            *_reinstall_args(reinstall),
             *(("--compile-bytecode",) if compile_bytecode else ()),
             "--preview-features",
             "pylock",
@@ -273,6 +273,15 @@ class Uv:
         )
 
 
+def _reinstall_args(reinstall: bool | Sequence[str]) -> list[str]:
+    """``--reinstall`` (``True``), or one ``--reinstall-package`` per name: uv's ``--reinstall``
+    implies ``--refresh`` of every package, which a name not installed yet does not need."""
+    if isinstance(reinstall, bool):
+        return ["--reinstall"] if reinstall else []
+    _refuse_bad_names(reinstall, "reinstall")
+    return [arg for name in reinstall for arg in ("--reinstall-package", name)]
+
+
 def _refuse_bad_names(names: Sequence[str], doing: str) -> None:
     bad = [name for name in names if not validation.is_pypi_name(name)]
     if bad:  # names come from dist-info folder names, which a prefix's author chose
@@ -299,7 +308,7 @@ def write_pylock(folder: Path, artifacts: Sequence[Artifact]) -> Path:
 
     text = pylock_text(build_pylock([([artifact], None) for artifact in artifacts]))
     path = folder / "pylock.toml"
-    _fs.atomic_write_text(path, text)
+    _fs.atomic_write_text(path, text, durable=False)  # a scratch file: a crash loses nothing
     return path
 
 

@@ -140,17 +140,31 @@ class PypiInstaller:
                     self.notify(f"building {_label(package)} from its sdist: this runs its build code")
         several = f"{len(packages)} PyPI package{'s' if len(packages) != 1 else ''}"
         with progress.task(f"installing {several} with uv") as update:  # uv's own bar is off: captured
-            install_locked(self.uv, self.prefix / "bin" / "python", packages)
+            site = site_packages(self.prefix, self.python_version)
+            install_locked(self.uv, self.prefix / "bin" / "python", packages, site=site)
             update(0, None, f"checking the files of {several} against their RECORD")
             altered = altered_files(self.prefix, self.python_version, [p.name for p in packages])
         return Installed([p for p in packages if p.name not in altered], altered)
 
 
-def install_locked(uv: Uv, python: Path, packages: Sequence[PypiPackage]) -> None:
+def install_locked(
+    uv: Uv, python: Path, packages: Sequence[PypiPackage], *, site: Path | None = None
+) -> None:
     """uv installs ``packages`` from a pylock.toml: a file it parses, no requirement lines
-    built from lock text, each field checked again as it is written."""
+    built from lock text, each field checked again as it is written. Those with a metadata
+    folder in ``site`` already are reinstalled (a same-version folder from another artifact is
+    replaced); without ``site``, all are."""
+    reinstall: bool | list[str] = True
+    if site is not None:
+        wanted = {p.name for p in packages}
+        try:
+            names = os.listdir(site)  # noqa: PTH208 - names only
+        except OSError:  # no site-packages yet: a new prefix
+            names = []
+        found = (split_metadata_folder(name) for name in names)
+        reinstall = sorted({f[0] for f in found if f is not None and f[0] in wanted})
     with _fs.scratch_dir("condauv-install-") as tmp:  # in condauv's cache: a killed sync's is removed
-        uv.install(python, write_pylock(Path(tmp), packages), packages)
+        uv.install(python, write_pylock(Path(tmp), packages), packages, reinstall=reinstall)
 
 
 #: What an installer writes in a dist-info as it installs (PEP 376, PEP 610, uv's own): never
