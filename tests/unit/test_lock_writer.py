@@ -174,7 +174,8 @@ def test_writing_a_lock_does_not_import_tomlkit() -> None:
 
 
 def test_writing_a_pylock_does_not_import_tomlkit() -> None:
-    """The pylock.toml every installing sync writes: tomli-w, a writer made for writing."""
+    """The pylock.toml every installing sync writes: condauv's own writer, held byte for byte to
+    tomli-w's output in tests/unit/test_pylock_writer.py."""
     code = (
         "import sys, tomllib\n"
         "from condauv.lock import PypiPackage\n"
