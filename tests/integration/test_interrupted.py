@@ -91,32 +91,34 @@ def test_a_garbled_journal_still_makes_sync_verify(
     assert len(_parts(folder)) == 10
 
 
-def _kill_while_uv_installs(folder: Path, timeout: float = 60) -> int:
-    """Start `condauv sync`, SIGKILL it once some but not all of manyfiles' files are in place;
-    how many were."""
+def _kill_while_uv_installs(folder: Path, how: signal.Signals = signal.SIGKILL) -> tuple[int, int, str]:
+    """Start `condauv sync`, send ``how`` to its process group (condauv and the uv it runs; a
+    terminal's Ctrl-C is SIGINT to the group) once some but not all of manyfiles' files are in
+    place; how many were, the sync's exit status, and what it said on stderr."""
     process = subprocess.Popen(
         [sys.executable, "-m", "condauv", "sync"],
         cwd=folder,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
     )
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + 60
     try:
         while time.monotonic() < deadline and process.poll() is None:
             target = list((folder / ENV / "lib").glob("python3.*/site-packages/manyfiles"))
             if target:
                 count = sum(1 for _ in os.scandir(target[0]))
                 if 0 < count < MANY:
-                    os.killpg(process.pid, signal.SIGKILL)  # condauv and the uv it runs
-                    process.wait()
-                    return count
+                    os.killpg(process.pid, how)
+                    stderr = process.communicate(timeout=60)[1]
+                    return count, process.returncode, stderr
             time.sleep(0.001)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-    pytest.fail("the sync ended before the kill could land in uv's install")
+    pytest.fail("the sync ended before the signal could land in uv's install")
 
 
 def test_sigkill_during_uv_install_is_recovered_by_plain_sync(
@@ -124,7 +126,7 @@ def test_sigkill_during_uv_install_is_recovered_by_plain_sync(
 ) -> None:
     folder = _with_wheels(make_project, tmp_path, MANY)
     assert cli("add", "--pypi", "manyfiles", "--no-sync", cwd=folder).exit_code == 0
-    installed = _kill_while_uv_installs(folder)
+    installed, _, _ = _kill_while_uv_installs(folder)
     assert 0 < installed < MANY
     assert journal.pending(folder / ENV) is not None
     result = cli("sync", cwd=folder)
@@ -146,30 +148,8 @@ def test_ctrl_c_while_uv_installs_beside_rattler_is_one_line_and_recovered(
     folder = _with_wheels(make_project, tmp_path, MANY)
     assert cli("add", "six", "--no-sync", cwd=folder).exit_code == 0  # conda, beside python
     assert cli("add", "--pypi", "manyfiles", "--no-sync", cwd=folder).exit_code == 0
-    process = subprocess.Popen(
-        [sys.executable, "-m", "condauv", "sync"],
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    try:
-        while time.monotonic() < deadline and process.poll() is None:
-            target = list((folder / ENV / "lib").glob("python3.*/site-packages/manyfiles"))
-            if target and 0 < sum(1 for _ in os.scandir(target[0])) < MANY:
-                os.killpg(process.pid, signal.SIGINT)
-                break
-            time.sleep(0.001)
-        else:
-            pytest.fail("the sync ended before Ctrl-C could land in uv's install")
-        _, stderr = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    assert process.returncode == 130, stderr
+    _, code, stderr = _kill_while_uv_installs(folder, signal.SIGINT)
+    assert code == 130, stderr
     assert "Traceback" not in stderr
     assert stderr.strip().splitlines()[-1] == "error: interrupted"
     result = cli("sync", cwd=folder)

@@ -200,24 +200,32 @@ def test_a_prefix_elsewhere_and_an_explicit_prefix(
     assert FAST in _sync(cli, folder)  # the manifest's own prefix is still the one it stamped
 
 
+def _imported(folder: Path, *args: str) -> tuple[set[str], str, str]:
+    """``condauv ARGS`` in the console script's process, as a user starts it (bytecode cached):
+    the modules it imported, its stdout, and its stderr without the import times."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "condauv", *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    modules = {line.rpartition("|")[2].strip() for line in lines if line.startswith("import time:")}
+    said = "\n".join(line for line in lines if not line.startswith("import time:"))
+    return modules, done.stdout, said
+
+
 def test_a_noop_sync_imports_neither_rattler_nor_the_lock(synced: Path) -> None:
     """The console script's process, as a user starts it: with the stamp, none of sync's
     machinery (with -q, not even logging); without it (the full no-op), still no rattler."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
     def imported(*args: str) -> tuple[set[str], str]:
-        done = subprocess.run(
-            [sys.executable, "-X", "importtime", "-m", "condauv", "sync", *args],
-            cwd=synced,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        lines = done.stderr.splitlines()
-        modules = {line.rpartition("|")[2].strip() for line in lines if line.startswith("import time:")}
-        return modules, "\n".join(line for line in lines if not line.startswith("import time:"))
+        modules, _, said = _imported(synced, "sync", *args)
+        return modules, said
 
     heavy = {"rattler", "condauv.lock.model", "condauv.sync.apply", "condauv.manifest.model", "tomllib"}
     modules, said = imported("-v")
@@ -236,23 +244,10 @@ def test_a_noop_run_with_its_activation_kept_imports_no_rattler(synced: Path) ->
     """``condauv run`` in a stamped prefix: the second run finds the activation rattler wrote
     the first time and loads neither rattler nor logging; a script added to ``activate.d``
     makes rattler write it again, and the command sees what that script exports."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     code = "import os, six, requests; print(os.environ['CONDA_PREFIX'], os.environ.get('CONDAUV_KEPT'))"
 
     def run() -> tuple[set[str], str, str]:
-        done = subprocess.run(
-            [sys.executable, "-X", "importtime", "-m", "condauv", "run", "-q", "--", "python", "-c", code],
-            cwd=synced,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        lines = done.stderr.splitlines()
-        modules = {line.rpartition("|")[2].strip() for line in lines if line.startswith("import time:")}
-        said = "\n".join(line for line in lines if not line.startswith("import time:"))
-        return modules, done.stdout, said
+        return _imported(synced, "run", "-q", "--", "python", "-c", code)
 
     heavy = {"rattler", "asyncio", "logging", "condauv.lock.model", "condauv.cli.output", "tomllib"}
     run()  # the activation kept (if an earlier test had not already)
