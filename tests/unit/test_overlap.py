@@ -10,21 +10,11 @@ import pytest
 
 from condauv.lock.model import CondaPackage, PypiPackage
 from condauv.sync.overlap import beside, python_first
+from tests.helpers.records import conda_package
 
 
 def _conda(name: str, *depends: str) -> CondaPackage:
-    return CondaPackage(
-        platform="linux-64",
-        name=name,
-        version="1.0",
-        build="0",
-        build_number=0,
-        subdir="linux-64",
-        channel="file:///ch",
-        url=f"file:///ch/linux-64/{name}-1.0-0.conda",
-        sha256="0" * 64,
-        depends=depends,
-    )
+    return conda_package(name, *depends, channel="file:///ch")
 
 
 def _pypi(name: str, file: str) -> PypiPackage:

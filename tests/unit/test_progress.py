@@ -14,6 +14,7 @@ from condauv import progress
 from condauv.cli.output import Output
 from condauv.conda.reporting import LinkReporter, fetching
 from condauv.lock.model import CondaPackage
+from tests.helpers.records import conda_package
 from tests.helpers.terminal import ESCAPE, run_on_terminal
 
 #: a command's life as app.py runs it: Output's display installed, a library task moved
@@ -128,18 +129,7 @@ def _recording(seen: Seen) -> Iterator[None]:
 
 
 def _package(name: str, size: int | None) -> CondaPackage:
-    return CondaPackage(
-        platform="linux-64",
-        name=name,
-        version="1.0",
-        build="0",
-        build_number=0,
-        subdir="linux-64",
-        channel="file:///c",
-        url=f"file:///c/linux-64/{name}-1.0-0.conda",
-        sha256="0" * 64,
-        size=size,
-    )
+    return conda_package(name, size=size)
 
 
 def test_conda_fetching_counts_bytes_and_packages() -> None:

@@ -64,8 +64,9 @@ def dist_folders(paths: Iterable[str]) -> dict[str, tuple[str, str]]:
     ``("old-thing", "1.0")``. A folder whose name carries no version is left out.
     """
     found: dict[str, tuple[str, str]] = {}
+    search = _DIST_FOLDER.search
     for path in paths:
-        match = _DIST_FOLDER.search(path)
+        match = search(path) if "-info" in path else None  # most paths: no regex run at all
         parsed = split_metadata_folder(match.group(1)) if match else None
         if match and parsed:
             found[match.group(1)] = parsed
@@ -245,28 +246,32 @@ def _files(raw: Mapping[str, Any], noarch: str | None, site_packages: str | None
             CondaFile(in_prefix(str(p)), None, None, presence_only=False, optional=_bytecode(str(p)))
             for p in raw.get("files") or ()
         )
-    files = []
-    for entry in entries:
+    files: list[tuple[str, Any, int | None, bool, bool]] = []
+    add, file_types = files.append, _FILE_TYPES
+    for entry in entries:  # tens of thousands in a prefix: no Python call but the dict's
         path_type = entry.get("path_type", "hardlink")
         if path_type == "directory":
             continue
         path = str(entry["_path"])
         in_prefix_sha = entry.get("sha256_in_prefix")
         size = entry.get("size_in_bytes") if in_prefix_sha is None else None
-        files.append(
-            CondaFile(
+        add(
+            (
                 in_prefix(path) if places else path,
                 in_prefix_sha or entry.get("sha256"),
                 size if isinstance(size, int) else None,
-                path_type not in _FILE_TYPES,
-                path_type == "pyc_file" or _bytecode(path),
+                path_type not in file_types,
+                path_type == "pyc_file" or path.endswith(_BYTECODE),
             )
         )
-    return tuple(files)
+    return tuple(map(_new_file, repeat(CondaFile), files))
+
+
+_BYTECODE = (".pyc", ".pyo")
 
 
 def _bytecode(path: str) -> bool:
-    return path.endswith((".pyc", ".pyo"))
+    return path.endswith(_BYTECODE)
 
 
 def read_records(

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from stat import S_ISREG
+from stat import S_IFREG
 from typing import TypeVar
 
 from condauv.health.dists import record_digest
@@ -55,6 +55,8 @@ _PARALLEL_COST = 48 << 20
 _STAT_COST = 6 << 10
 #: From this many files on, a process with no other thread verifies them in forked processes.
 _PARALLEL_JOBS = 8000
+#: ``st_mode``'s file type bits (``stat.S_IFMT`` without its call).
+_S_IFMT = 0o170000
 #: Never hash a symlink's target, never wait on a FIFO, never leak the descriptor to a child.
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
@@ -146,13 +148,19 @@ class _StatCache:
     def sweep(
         self, jobs: Sequence[tuple[str, str | None, int | None, bool]], root: int | None
     ) -> tuple[list[int], list[_Pending]]:
-        """Every job's state from its ``lstat`` alone, and those whose content must be hashed."""
-        states: list[int] = []
+        """Every job's state from its ``lstat`` alone, and those whose content must be hashed.
+
+        Tens of thousands of jobs: the states start as :data:`OK` (0) and only the others are
+        written; the file type is tested without a call.
+        """
+        states = bytearray(len(jobs))
         pending: list[_Pending] = []
         prefix, cut = self.root, len(self.root) if root is not None else 0
         start = len(prefix) - 1  # the prefix's last "/"
-        known, seen, horizon, lstat, state = self.known, self.seen, self.horizon, os.lstat, states.append
-        for index, (path, expected, size, presence_only) in enumerate(jobs):
+        seen, horizon, lstat, remembered = self.seen, self.horizon, os.lstat, self.known.get
+        index = -1
+        for path, expected, size, presence_only in jobs:
+            index += 1
             # the common case, decided without normpath: inside the prefix, no "." or ".." part
             # below it (the prefix itself may have one: ``.condauv/env``)
             if path.startswith(prefix) and path.find("/.", start) < 0 and "\x00" not in path:
@@ -160,38 +168,35 @@ class _StatCache:
             else:
                 normal = os.path.normpath(path) if "\x00" not in path else ""
                 if not normal.startswith(prefix):
-                    state(CHANGED)  # a record's path that is no path, or leaves the prefix
+                    states[index] = CHANGED  # a record's path that is no path, or leaves the prefix
                     continue
                 target = normal[cut:]
             if not target or target == prefix:
-                state(CHANGED)  # the prefix itself
+                states[index] = CHANGED  # the prefix itself
                 continue
             try:
                 stat = lstat(target, dir_fd=root)
             except FileNotFoundError:
-                state(MISSING)
+                states[index] = MISSING
                 continue
             except OSError:
-                state(MISSING if presence_only else CHANGED)
+                states[index] = MISSING if presence_only else CHANGED
                 continue
             if presence_only:
-                state(OK)
                 continue
-            if not S_ISREG(stat.st_mode) or (size is not None and stat.st_size != size):
-                state(CHANGED)
+            if stat.st_mode & _S_IFMT != S_IFREG or (size is not None and stat.st_size != size):
+                states[index] = CHANGED
                 continue
             if expected is None:
-                state(OK)  # a regular file of its size: all a record without a digest says
-                continue
+                continue  # a regular file of its size: all a record without a digest says
             value = f"{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{expected}"
-            if known.get(path) == value:
+            if remembered(path) == value:
                 seen[path] = value
-                state(OK)
                 continue
             settled = max(stat.st_mtime_ns, stat.st_ctime_ns) < horizon
             pending.append((index, target, expected, stat.st_size, value, settled))
-            state(CHANGED)  # until hashed
-        return states, pending
+            states[index] = CHANGED  # until hashed
+        return list(states), pending
 
     def save(self) -> None:
         remembered = len(self.seen) if self.remembered is None else self.remembered

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from condauv.errors import ManifestError
@@ -366,6 +364,10 @@ def _check_spec(entry: Requested, file: str) -> None:
                 hint='write it like ">=1.26", "12.1.*" or "*"',
             )
         return
+    # here, not at import: a command with no manifest to parse (``check --prefix``) skips them
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     try:
         SpecifierSet(pep440_specifier(entry.spec))
         Requirement(entry.as_pep508())
